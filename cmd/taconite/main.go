@@ -1,0 +1,57 @@
+// Command taconite runs the Taconite server. It takes the same arguments as
+// redis-server: an optional configuration file, then --directive value
+// pairs (taconite --port 6380 --save "" --appendonly no).
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/taconite/taconite/internal/config"
+	"github.com/taconite/taconite/internal/server"
+)
+
+const usage = `Usage: taconite [/path/to/redis.conf] [options] [-]
+       taconite - (read config from stdin)
+       taconite -v or --version
+       taconite -h or --help
+
+Taconite is an in-memory data store compatible with Redis %s.
+It reads redis.conf files and accepts every redis-server directive.
+
+Examples:
+       taconite (run the server with default config)
+       taconite /etc/redis/6379.conf
+       taconite --port 7777
+       taconite --port 7777 --replicaof 127.0.0.1 8888
+       taconite /etc/myredis.conf --loglevel verbose -
+       taconite /etc/myredis.conf --loglevel verbose
+`
+
+func main() {
+	args := os.Args[1:]
+	if len(args) == 1 {
+		switch args[0] {
+		case "-v", "--version":
+			fmt.Printf("Taconite server v=%s (Redis %s compatible)\n", server.Version, server.RedisVersion)
+			return
+		case "-h", "--help":
+			fmt.Printf(usage, server.RedisVersion)
+			return
+		}
+	}
+	cfg := config.New()
+	if err := cfg.LoadArgs(args); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := server.New(cfg).Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,3 @@
+module github.com/taconite/taconite
+
+go 1.26.8

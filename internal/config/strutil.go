@@ -1,0 +1,506 @@
+package config
+
+import (
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// This file holds the small text primitives whose exact quirks decide what
+// Redis accepts and prints: its argument splitter, its quoting, its strict
+// and lenient integer parsers, its memory-unit parser and its glob matcher.
+// They are written from Redis's documented/observed behaviour, because any
+// difference would show up as a different error or value on the wire.
+
+// isCSpace reports whether b is a space for C's isspace() in the C locale.
+func isCSpace(b byte) bool {
+	return b == ' ' || b == '\t' || b == '\n' || b == '\v' || b == '\f' || b == '\r'
+}
+
+func isHexDigit(b byte) bool {
+	return (b >= '0' && b <= '9') || (b >= 'a' && b <= 'f') || (b >= 'A' && b <= 'F')
+}
+
+func hexValue(b byte) byte {
+	switch {
+	case b >= '0' && b <= '9':
+		return b - '0'
+	case b >= 'a' && b <= 'f':
+		return b - 'a' + 10
+	default:
+		return b - 'A' + 10
+	}
+}
+
+// splitArgs splits a config line the way Redis's sdssplitargs does:
+// whitespace separated words, "double quotes" with \n \r \t \b \a \xHH and
+// \<any> escapes, 'single quotes' with only \' as escape, and a closing quote
+// that must be followed by whitespace or the end of the line. ok is false
+// for unbalanced quotes. An empty or all-blank line gives no words.
+func splitArgs(line string) (args []string, ok bool) {
+	// C strings end at the first NUL; so does the line Redis sees.
+	if i := strings.IndexByte(line, 0); i >= 0 {
+		line = line[:i]
+	}
+	args = []string{}
+	i := 0
+	for {
+		for i < len(line) && isCSpace(line[i]) {
+			i++
+		}
+		if i >= len(line) {
+			return args, true
+		}
+		var cur []byte
+		inDouble, inSingle := false, false
+	token:
+		for {
+			switch {
+			case inDouble:
+				switch {
+				case i >= len(line):
+					return nil, false
+				case line[i] == '\\' && i+3 < len(line) && line[i+1] == 'x' && isHexDigit(line[i+2]) && isHexDigit(line[i+3]):
+					cur = append(cur, hexValue(line[i+2])*16+hexValue(line[i+3]))
+					i += 4
+				case line[i] == '\\' && i+1 < len(line):
+					i++
+					switch line[i] {
+					case 'n':
+						cur = append(cur, '\n')
+					case 'r':
+						cur = append(cur, '\r')
+					case 't':
+						cur = append(cur, '\t')
+					case 'b':
+						cur = append(cur, '\b')
+					case 'a':
+						cur = append(cur, '\a')
+					default:
+						cur = append(cur, line[i])
+					}
+					i++
+				case line[i] == '"':
+					// The closing quote must end the word.
+					if i+1 < len(line) && !isCSpace(line[i+1]) {
+						return nil, false
+					}
+					i++
+					break token
+				default:
+					cur = append(cur, line[i])
+					i++
+				}
+			case inSingle:
+				switch {
+				case i >= len(line):
+					return nil, false
+				case line[i] == '\\' && i+1 < len(line) && line[i+1] == '\'':
+					cur = append(cur, '\'')
+					i += 2
+				case line[i] == '\'':
+					if i+1 < len(line) && !isCSpace(line[i+1]) {
+						return nil, false
+					}
+					i++
+					break token
+				default:
+					cur = append(cur, line[i])
+					i++
+				}
+			default:
+				if i >= len(line) {
+					break token
+				}
+				switch line[i] {
+				case ' ', '\n', '\r', '\t':
+					i++
+					break token
+				case '"':
+					inDouble = true
+				case '\'':
+					inSingle = true
+				default:
+					cur = append(cur, line[i])
+				}
+				i++
+			}
+		}
+		args = append(args, string(cur))
+	}
+}
+
+// splitSpaces splits s on every single space like Redis's
+// sdssplitlen(s, " "): "" gives no element, and runs of spaces give empty
+// elements. CONFIG SET uses it for multi-argument parameters.
+func splitSpaces(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, " ")
+}
+
+// repr quotes s like Redis's sdscatrepr, which is how CONFIG REWRITE and
+// the command line conversion write string values.
+func repr(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '\\', '"':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\a':
+			b.WriteString(`\a`)
+		case '\b':
+			b.WriteString(`\b`)
+		default:
+			if c >= 0x20 && c <= 0x7e {
+				b.WriteByte(c)
+			} else {
+				const hex = "0123456789abcdef"
+				b.WriteString(`\x`)
+				b.WriteByte(hex[c>>4])
+				b.WriteByte(hex[c&15])
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// parseStrictInt parses like Redis's string2ll: optional '-', no '+', no
+// spaces, no leading zeros, no overflow.
+func parseStrictInt(s string) (int64, bool) {
+	if s == "" || len(s) > 20 {
+		return 0, false
+	}
+	if s == "0" {
+		return 0, true
+	}
+	neg := false
+	p := s
+	if p[0] == '-' {
+		neg = true
+		p = p[1:]
+		if p == "" {
+			return 0, false
+		}
+	}
+	if p[0] < '1' || p[0] > '9' {
+		return 0, false
+	}
+	var v uint64
+	for i := 0; i < len(p); i++ {
+		if p[i] < '0' || p[i] > '9' {
+			return 0, false
+		}
+		if v > (math.MaxUint64-9)/10 {
+			return 0, false
+		}
+		v = v*10 + uint64(p[i]-'0')
+	}
+	if neg {
+		if v > uint64(math.MaxInt64)+1 {
+			return 0, false
+		}
+		return -int64(v), true
+	}
+	if v > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// cStrtoll mimics C's strtoll(s, &end, base) for base 8 or 10: leading
+// spaces, an optional sign, digits, saturation on overflow. It returns the
+// value, whether the whole string was consumed (*end == '\0'), and whether
+// it overflowed (errno == ERANGE). With no digits at all the end pointer
+// stays at the start, so only the empty string counts as fully consumed.
+func cStrtoll(s string, base int) (v int64, full bool, overflow bool) {
+	i := 0
+	for i < len(s) && isCSpace(s[i]) {
+		i++
+	}
+	neg := false
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		neg = s[i] == '-'
+		i++
+	}
+	start := i
+	var u uint64
+	limit := uint64(math.MaxInt64)
+	if neg {
+		limit++
+	}
+	for i < len(s) && s[i] >= '0' && int(s[i]-'0') < base {
+		d := uint64(s[i] - '0')
+		if !overflow {
+			if u > (limit-d)/uint64(base) {
+				overflow = true
+			} else {
+				u = u*uint64(base) + d
+			}
+		}
+		i++
+	}
+	if i == start {
+		return 0, s == "", false
+	}
+	switch {
+	case overflow && neg:
+		v = math.MinInt64
+	case overflow:
+		v = math.MaxInt64
+	case neg:
+		v = -int64(u)
+	default:
+		v = int64(u)
+	}
+	return v, i == len(s), overflow
+}
+
+// memToULL parses a memory amount like Redis 7.0's memtoull: decimal digits
+// then an optional case-insensitive unit (b, k=1000, kb=1024, m, mb, g,
+// gb). Nothing else is allowed, not even a sign or a space. As in Redis the
+// digits saturate at 2^64-1 and the unit multiplication wraps around, and
+// an empty number counts as 0.
+func memToULL(s string) (uint64, bool) {
+	if strings.HasPrefix(s, "-") {
+		return 0, false
+	}
+	u := 0
+	for u < len(s) && s[u] >= '0' && s[u] <= '9' {
+		u++
+	}
+	var mul uint64
+	switch strings.ToLower(s[u:]) {
+	case "", "b":
+		mul = 1
+	case "k":
+		mul = 1000
+	case "kb":
+		mul = 1024
+	case "m":
+		mul = 1000 * 1000
+	case "mb":
+		mul = 1024 * 1024
+	case "g":
+		mul = 1000 * 1000 * 1000
+	case "gb":
+		mul = 1024 * 1024 * 1024
+	default:
+		return 0, false
+	}
+	if u >= 128 {
+		return 0, false
+	}
+	var v uint64
+	for i := 0; i < u; i++ {
+		d := uint64(s[i] - '0')
+		if v > (math.MaxUint64-d)/10 {
+			v = math.MaxUint64
+			break
+		}
+		v = v*10 + d
+	}
+	return v * mul, true
+}
+
+// formatMemory writes bytes the way CONFIG REWRITE does: with the largest
+// of gb/mb/kb that divides it exactly. The value is treated as signed, as
+// Redis does.
+func formatMemory(bytes int64) string {
+	const kb, mb, gb = 1024, 1024 * 1024, 1024 * 1024 * 1024
+	switch {
+	case bytes != 0 && bytes%gb == 0:
+		return strconv.FormatInt(bytes/gb, 10) + "gb"
+	case bytes != 0 && bytes%mb == 0:
+		return strconv.FormatInt(bytes/mb, 10) + "mb"
+	case bytes != 0 && bytes%kb == 0:
+		return strconv.FormatInt(bytes/kb, 10) + "kb"
+	}
+	return strconv.FormatInt(bytes, 10)
+}
+
+// formatPercentile prints a float like Redis's "%f" followed by
+// trimDoubleString: six decimals, then trailing zeros and a bare point
+// removed.
+func formatPercentile(f float64) string {
+	s := strconv.FormatFloat(f, 'f', 6, 64)
+	if strings.IndexByte(s, '.') >= 0 {
+		s = strings.TrimRight(s, "0")
+		s = strings.TrimSuffix(s, ".")
+	}
+	return s
+}
+
+// parseCDouble parses like Redis's string2d (strtod over the whole
+// string): no leading space, no NaN, and no overflow or underflow to zero
+// from a finite literal; "inf" itself is accepted. strtod also takes
+// hexadecimal numbers without a binary exponent, which strconv does not,
+// so one is added.
+func parseCDouble(s string) (float64, bool) {
+	if s == "" || isCSpace(s[0]) || strings.Contains(s, "_") {
+		return 0, false
+	}
+	body := strings.ToLower(strings.TrimLeft(s, "+-"))
+	if len(s)-len(strings.TrimLeft(s, "+-")) > 1 {
+		return 0, false
+	}
+	if strings.HasPrefix(body, "0x") && !strings.Contains(body, "p") {
+		s += "p0"
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) {
+		return 0, false
+	}
+	if math.IsInf(f, 0) && body != "inf" && body != "infinity" {
+		return 0, false
+	}
+	if f == 0 && hasNonZeroMantissa(body) {
+		return 0, false // underflow: strtod reports ERANGE with a zero result
+	}
+	return f, true
+}
+
+// hasNonZeroMantissa reports whether a number literal has a non-zero digit
+// before its exponent.
+func hasNonZeroMantissa(body string) bool {
+	hex := strings.HasPrefix(body, "0x")
+	if hex {
+		body = body[2:]
+	}
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if (!hex && c == 'e') || (hex && c == 'p') {
+			return false
+		}
+		if c >= '1' && c <= '9' || (hex && c >= 'a' && c <= 'f') {
+			return true
+		}
+	}
+	return false
+}
+
+// stringMatch is Redis's glob matcher (stringmatchlen) with nocase:
+// '*', '?', '[...]' classes with '^' negation, ranges and '\' escapes, and
+// '\' escaping outside classes. Unterminated classes run to the end of the
+// pattern, as in Redis.
+func stringMatch(pat, str string, nocase bool) bool {
+	lower := func(b byte) byte {
+		if nocase && b >= 'A' && b <= 'Z' {
+			return b + ('a' - 'A')
+		}
+		return b
+	}
+	p, s := 0, 0
+	for p < len(pat) && s < len(str) {
+		switch pat[p] {
+		case '*':
+			for p+1 < len(pat) && pat[p+1] == '*' {
+				p++
+			}
+			if p+1 == len(pat) {
+				return true
+			}
+			for ; s < len(str); s++ {
+				if stringMatch(pat[p+1:], str[s:], nocase) {
+					return true
+				}
+			}
+			return false
+		case '?':
+			s++
+		case '[':
+			p++
+			not := p < len(pat) && pat[p] == '^'
+			if not {
+				p++
+			}
+			matched := false
+			for {
+				if p >= len(pat) {
+					// Unterminated class: step back so the common
+					// advance below lands on the end of the pattern.
+					p--
+					break
+				}
+				if pat[p] == '\\' && len(pat)-p >= 2 {
+					p++
+					if pat[p] == str[s] {
+						matched = true
+					}
+				} else if pat[p] == ']' {
+					break
+				} else if len(pat)-p >= 3 && pat[p+1] == '-' {
+					// Redis orders the range ends before folding case,
+					// so "[Z-a]" is not the same as "[a-z]".
+					start, end := pat[p], pat[p+2]
+					if start > end {
+						start, end = end, start
+					}
+					start, end, c := lower(start), lower(end), lower(str[s])
+					p += 2
+					if c >= start && c <= end {
+						matched = true
+					}
+				} else if lower(pat[p]) == lower(str[s]) {
+					matched = true
+				}
+				p++
+			}
+			if not {
+				matched = !matched
+			}
+			if !matched {
+				return false
+			}
+			s++
+		case '\\':
+			if len(pat)-p >= 2 {
+				p++
+			}
+			if lower(pat[p]) != lower(str[s]) {
+				return false
+			}
+			s++
+		default:
+			if lower(pat[p]) != lower(str[s]) {
+				return false
+			}
+			s++
+		}
+		p++
+		if s == len(str) {
+			for p < len(pat) && pat[p] == '*' {
+				p++
+			}
+			break
+		}
+	}
+	return p == len(pat) && s == len(str)
+}
+
+// strerror renders an OS error the way C's strerror() does: Go's errno
+// texts are glibc's with a lower-case first letter.
+func strerror(err error) string {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		msg := errno.Error()
+		if msg != "" && msg[0] >= 'a' && msg[0] <= 'z' {
+			msg = string(msg[0]-('a'-'A')) + msg[1:]
+		}
+		return msg
+	}
+	return err.Error()
+}

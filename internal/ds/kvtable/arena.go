@@ -1,0 +1,169 @@
+package kvtable
+
+// Compaction pacing. Every byte a mutation turns dead earns creditPerDead
+// bytes of compaction work: a page is queued once less than half of it is
+// live, so walking it costs at most twice the dead bytes it holds and the
+// compactor keeps up with any steady delete/overwrite rate. Each mutating
+// call does at most maxTickWork bytes (plus the record in hand) so none is
+// slow; the owner's Rehash calls add background work on top.
+const (
+	creditPerDead = 2
+	creditPerOp   = 64
+	maxCredit     = 2 * pageSize
+	maxTickWork   = 4096
+)
+
+// alloc returns a ref to size fresh bytes (a multiple of unit) and the
+// bytes from there to the end of the page.
+func (t *Table) alloc(size int) (uint32, []byte) {
+	if t.cur < 0 || int(t.meta[t.cur].used)+size > pageSize {
+		t.openPage()
+	}
+	m := &t.meta[t.cur]
+	off := m.used
+	m.used += uint32(size)
+	return uint32(t.cur)<<offBits | off>>unitShift, t.pages[t.cur][off:]
+}
+
+func (t *Table) openPage() {
+	if c := t.cur; c >= 0 {
+		t.cur = -1
+		t.checkPage(c)
+	}
+	var p int
+	if n := len(t.freeIdx); n > 0 {
+		p = int(t.freeIdx[n-1])
+		t.freeIdx = t.freeIdx[:n-1]
+	} else {
+		p = len(t.pages)
+		if p >= maxPages {
+			panic("kvtable: arena full (32 GB of records in one table)")
+		}
+		t.pages = append(t.pages, nil)
+		t.meta = append(t.meta, pageMeta{})
+	}
+	t.pages[p] = make([]byte, pageSize)
+	t.meta[p] = pageMeta{used: pageStart}
+	t.cur = p
+}
+
+// checkPage releases a closed page with no live records, or queues it for
+// compaction once it is mostly dead.
+func (t *Table) checkPage(p int) {
+	if p == t.cur {
+		return
+	}
+	m := &t.meta[p]
+	live := m.live()
+	if live == 0 {
+		t.releasePage(p)
+		return
+	}
+	if !m.queued && live*2 < pageSize-pageStart {
+		m.queued = true
+		t.queue = append(t.queue, uint32(p))
+	}
+}
+
+// releasePage drops a page with no live records. The memory is left to the
+// garbage collector rather than recycled, so a caller still holding a
+// slice into it (an argument to the current call, say) never sees it
+// overwritten.
+func (t *Table) releasePage(p int) {
+	t.pages[p] = nil
+	t.meta[p] = pageMeta{}
+	t.freeIdx = append(t.freeIdx, uint32(p))
+	if t.cmp == p {
+		t.cmp = -1
+	}
+}
+
+// kill turns the record at ref into a filler. The caller has unlinked it
+// and dealt with its slots and volatile entry.
+func (t *Table) kill(ref uint32, size int) {
+	writeFiller(t.rec(ref), size)
+	p := int(ref >> offBits)
+	t.meta[p].dead += uint32(size)
+	t.checkPage(p)
+}
+
+// owe adds compaction credit for dead bytes a caller's mutation made.
+func (t *Table) owe(dead int) {
+	t.credit += dead*creditPerDead + creditPerOp
+	if t.credit > maxCredit {
+		t.credit = maxCredit
+	}
+}
+
+// tick is the incremental background work done at the end of every
+// mutating call: one bucket of rehash and a bounded slice of compaction.
+// It runs last so that arguments aliasing table memory have been consumed.
+func (t *Table) tick() {
+	if t.rehashIdx >= 0 {
+		t.rehashStep(1)
+	}
+	if t.credit > 0 && (t.cmp >= 0 || t.qHead < len(t.queue)) {
+		w := t.compact(min(t.credit, maxTickWork))
+		t.credit -= w
+	}
+}
+
+func (t *Table) compactPending() bool { return t.cmp >= 0 || t.qHead < len(t.queue) }
+
+// compact moves live records out of queued pages until about budget bytes
+// were walked; it returns the bytes walked. A page whose last live record
+// leaves is released by kill.
+func (t *Table) compact(budget int) int {
+	done := 0
+	for done < budget {
+		if t.cmp < 0 {
+			if t.qHead == len(t.queue) {
+				t.queue, t.qHead = t.queue[:0], 0
+				break
+			}
+			p := int(t.queue[t.qHead])
+			t.qHead++
+			if t.qHead > 64 && t.qHead*2 > len(t.queue) {
+				n := copy(t.queue, t.queue[t.qHead:])
+				t.queue, t.qHead = t.queue[:n], 0
+			}
+			// A page released (and maybe reused) since it was queued has
+			// queued cleared.
+			if !t.meta[p].queued || t.pages[p] == nil {
+				continue
+			}
+			t.cmp, t.cmpOff = p, pageStart
+		}
+		p := t.cmp
+		page, m := t.pages[p], &t.meta[p]
+		if t.cmpOff >= int(m.used) {
+			// Unreachable while the page has live records; be safe.
+			t.releasePage(p)
+			continue
+		}
+		rec := page[t.cmpOff:]
+		size := recordSize(rec)
+		t.cmpOff += size
+		if rec[oHdr] == fillerHdr {
+			done += unit
+			continue
+		}
+		done += size
+		ref := uint32(p)<<offBits | uint32(t.cmpOff-size)>>unitShift
+		t.move(ref, rec, size)
+	}
+	return done
+}
+
+// move copies a live record to the allocation page and repoints its
+// chain link and volatile slot at the copy.
+func (t *Table) move(ref uint32, rec []byte, size int) {
+	l := t.linkOf(ref, rec)
+	nref, nrec := t.alloc(size)
+	copy(nrec[:size], rec[:size])
+	t.setLink(l, nref)
+	if rec[oHdr]&hExpire != 0 {
+		*t.vol.at(int(get32(rec[oVslot:]))) = nref
+	}
+	t.kill(ref, size)
+}

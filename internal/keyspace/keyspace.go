@@ -1,0 +1,281 @@
+package keyspace
+
+import (
+	"errors"
+	"math/bits"
+	"strconv"
+	"sync"
+
+	"github.com/taconite/taconite/internal/ds/kvtable"
+)
+
+// Kinds of value, stored as the record's kind tag.
+const (
+	KindString kvtable.Kind = iota
+	KindList
+	KindSet
+	KindZSet
+	KindHash
+	KindStream
+)
+
+// String encodings, stored in the record's flag bits; names as OBJECT ENCODING.
+const (
+	EncRaw    uint8 = 0
+	EncInt    uint8 = 1
+	EncEmbstr uint8 = 2
+)
+
+// embstrMax is the longest value Redis stores as embstr.
+const embstrMax = 44
+
+// ErrWrongType is returned when a key holds another kind of value.
+var ErrWrongType = errors.New("wrong type")
+
+// TypeName is the TYPE reply for a kind.
+func TypeName(k kvtable.Kind) string {
+	switch k {
+	case KindString:
+		return "string"
+	case KindList:
+		return "list"
+	case KindSet:
+		return "set"
+	case KindZSet:
+		return "zset"
+	case KindHash:
+		return "hash"
+	case KindStream:
+		return "stream"
+	}
+	return "none"
+}
+
+// StringEncoding picks the encoding Redis would give a freshly stored value.
+func StringEncoding(v []byte) uint8 {
+	if len(v) <= 20 && len(v) > 0 {
+		if _, ok := ParseInt(v); ok {
+			return EncInt
+		}
+	}
+	if len(v) <= embstrMax {
+		return EncEmbstr
+	}
+	return EncRaw
+}
+
+// EncodingName is OBJECT ENCODING's word for a string encoding.
+func EncodingName(enc uint8) string {
+	switch enc {
+	case EncInt:
+		return "int"
+	case EncEmbstr:
+		return "embstr"
+	}
+	return "raw"
+}
+
+// ParseInt parses b as Redis's string2ll does: optional '-', no '+', no
+// leading zeros, no spaces, within int64.
+func ParseInt(b []byte) (int64, bool) {
+	n := len(b)
+	if n == 0 || n > 20 {
+		return 0, false
+	}
+	if n == 1 && b[0] == '0' {
+		return 0, true
+	}
+	neg := false
+	i := 0
+	if b[0] == '-' {
+		neg = true
+		i = 1
+		if n == 1 {
+			return 0, false
+		}
+	}
+	if b[i] < '1' || b[i] > '9' {
+		return 0, false
+	}
+	var v uint64
+	for ; i < n; i++ {
+		c := b[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		hi, lo := bits.Mul64(v, 10)
+		if hi != 0 {
+			return 0, false
+		}
+		v = lo + uint64(c-'0')
+		if v < lo {
+			return 0, false
+		}
+	}
+	if neg {
+		if v > 1<<63 {
+			return 0, false
+		}
+		return -int64(v), true
+	}
+	if v > 1<<63-1 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// Options configures a Keyspace.
+type Options struct {
+	Databases int   // 16 by default
+	Shards    int   // a power of two between 1 and 64; 16 by default
+	Clock     Clock // WallClock by default
+	// OnExpire is called, with the key's shard locked, for every key removed
+	// because its time passed (lazily or actively). The server propagates a
+	// DEL and fires keyspace events from it. It must not call back into the
+	// Keyspace.
+	OnExpire func(db int, key []byte)
+}
+
+// Keyspace is all databases of one server.
+type Keyspace struct {
+	shards   []shard
+	mask     uint32
+	dbs      int
+	clock    Clock
+	onExpire func(db int, key []byte)
+}
+
+// shard is one lock domain: the slice of every database whose keys hash to
+// it. All fields are guarded by mu.
+type shard struct {
+	mu     sync.Mutex
+	tables []*kvtable.Table
+	stats  Stats
+	_      [64]byte // keep neighbouring shards' hot fields off one cache line
+}
+
+// Stats are counters INFO reports; each shard keeps its own under its lock.
+type Stats struct {
+	ExpiredKeys  int64
+	KeyspaceHits int64
+	KeyspaceMiss int64
+	ExpiredStale int64
+}
+
+// New builds an empty keyspace.
+func New(o Options) *Keyspace {
+	if o.Databases <= 0 {
+		o.Databases = 16
+	}
+	if o.Shards <= 0 {
+		o.Shards = 16
+	}
+	if o.Shards > 64 || o.Shards&(o.Shards-1) != 0 {
+		panic("keyspace: shard count must be a power of two <= 64")
+	}
+	if o.Clock == nil {
+		o.Clock = WallClock{}
+	}
+	ks := &Keyspace{shards: make([]shard, o.Shards), mask: uint32(o.Shards - 1), dbs: o.Databases, clock: o.Clock, onExpire: o.OnExpire}
+	for i := range ks.shards {
+		ks.shards[i].tables = make([]*kvtable.Table, o.Databases)
+		for d := range ks.shards[i].tables {
+			ks.shards[i].tables[d] = kvtable.New()
+		}
+	}
+	return ks
+}
+
+// Databases is the number of databases.
+func (ks *Keyspace) Databases() int { return ks.dbs }
+
+// NumShards is the number of shards.
+func (ks *Keyspace) NumShards() int { return len(ks.shards) }
+
+// Clock is the keyspace's clock.
+func (ks *Keyspace) Clock() Clock { return ks.clock }
+
+// ShardOf returns the shard index of key.
+func (ks *Keyspace) ShardOf(key []byte) int { return Slot(key) & int(ks.mask) }
+
+// AllShards is the lock mask covering every shard.
+func (ks *Keyspace) AllShards() uint64 {
+	if len(ks.shards) == 64 {
+		return ^uint64(0)
+	}
+	return 1<<uint(len(ks.shards)) - 1
+}
+
+// Lock locks the shards in mask in ascending order, the one lock order of
+// the keyspace (see docs/locking.md).
+func (ks *Keyspace) Lock(mask uint64) {
+	for m := mask; m != 0; m &= m - 1 {
+		ks.shards[bits.TrailingZeros64(m)].mu.Lock()
+	}
+}
+
+// Unlock releases the shards in mask.
+func (ks *Keyspace) Unlock(mask uint64) {
+	for m := mask; m != 0; m &= m - 1 {
+		ks.shards[bits.TrailingZeros64(m)].mu.Unlock()
+	}
+}
+
+// Begin prepares tx for a command on database db that holds the shards in
+// mask. The caller has already called Lock(mask).
+func (ks *Keyspace) Begin(tx *Tx, db int, mask uint64) {
+	tx.ks = ks
+	tx.DB = db
+	tx.locked = mask
+	tx.Now = ks.clock.NowMs()
+}
+
+// Totals sums the shard counters; it locks each shard in turn.
+func (ks *Keyspace) Totals() Stats {
+	var s Stats
+	for i := range ks.shards {
+		sh := &ks.shards[i]
+		sh.mu.Lock()
+		s.ExpiredKeys += sh.stats.ExpiredKeys
+		s.KeyspaceHits += sh.stats.KeyspaceHits
+		s.KeyspaceMiss += sh.stats.KeyspaceMiss
+		s.ExpiredStale += sh.stats.ExpiredStale
+		sh.mu.Unlock()
+	}
+	return s
+}
+
+// ResetStats zeroes the counters (CONFIG RESETSTAT).
+func (ks *Keyspace) ResetStats() {
+	for i := range ks.shards {
+		sh := &ks.shards[i]
+		sh.mu.Lock()
+		sh.stats = Stats{}
+		sh.mu.Unlock()
+	}
+}
+
+// DBInfo is one database's line of INFO keyspace.
+type DBInfo struct {
+	Keys, Expires int
+}
+
+// Info counts keys and volatile keys per database; it locks each shard in
+// turn, so the figures are not one snapshot, as in Redis they need not be.
+func (ks *Keyspace) Info() []DBInfo {
+	out := make([]DBInfo, ks.dbs)
+	for i := range ks.shards {
+		sh := &ks.shards[i]
+		sh.mu.Lock()
+		for d, t := range sh.tables {
+			out[d].Keys += t.Len()
+			out[d].Expires += t.VolatileLen()
+		}
+		sh.mu.Unlock()
+	}
+	return out
+}
+
+// FormatInt is strconv.AppendInt, here so callers need not import strconv
+// for the common reply case.
+func FormatInt(b []byte, n int64) []byte { return strconv.AppendInt(b, n, 10) }

@@ -1,0 +1,211 @@
+package keyspace
+
+import (
+	"github.com/taconite/taconite/internal/ds/kvtable"
+)
+
+// Tx is one command's (or one transaction's) view of the keyspace: the
+// database it works on, the shards it holds and the time it runs at. A
+// command sees one instant: every expiry check inside it uses Now.
+//
+// A Tx is reused by its connection; it is only valid between Keyspace.Begin
+// and the Unlock of the same mask.
+type Tx struct {
+	ks     *Keyspace
+	DB     int
+	Now    int64
+	locked uint64
+}
+
+// Keyspace returns the keyspace the Tx works on.
+func (t *Tx) Keyspace() *Keyspace { return t.ks }
+
+// Locked is the shard mask the Tx holds.
+func (t *Tx) Locked() uint64 { return t.locked }
+
+// table returns key's table in database db, checking its shard is held.
+func (t *Tx) table(db int, key []byte) (*shard, *kvtable.Table) {
+	i := t.ks.ShardOf(key)
+	if t.locked&(1<<uint(i)) == 0 {
+		panic("keyspace: access to a shard the command did not lock (key specs wrong?)")
+	}
+	sh := &t.ks.shards[i]
+	return sh, sh.tables[db]
+}
+
+// lookup finds key in db, removing it if its time has passed.
+func (t *Tx) lookup(db int, key []byte) (*shard, *kvtable.Table, kvtable.Entry, bool) {
+	sh, tb := t.table(db, key)
+	e, ok := tb.Get(key)
+	if ok && e.ExpireAt() != 0 && e.ExpireAt() <= t.Now {
+		t.expire(sh, tb, db, key)
+		return sh, tb, kvtable.Entry{}, false
+	}
+	return sh, tb, e, ok
+}
+
+func (t *Tx) expire(sh *shard, tb *kvtable.Table, db int, key []byte) {
+	if t.ks.onExpire != nil {
+		// The hook may want the key after deletion: hand it a copy since
+		// key may alias the record being deleted.
+		k := append([]byte(nil), key...)
+		tb.Delete(key)
+		sh.stats.ExpiredKeys++
+		t.ks.onExpire(db, k)
+		return
+	}
+	tb.Delete(key)
+	sh.stats.ExpiredKeys++
+}
+
+// Get looks key up for reading (counted in keyspace_hits/misses).
+func (t *Tx) Get(key []byte) (kvtable.Entry, bool) {
+	sh, _, e, ok := t.lookup(t.DB, key)
+	if ok {
+		sh.stats.KeyspaceHits++
+	} else {
+		sh.stats.KeyspaceMiss++
+	}
+	return e, ok
+}
+
+// GetW looks key up before writing it (not counted as a hit or miss).
+func (t *Tx) GetW(key []byte) (kvtable.Entry, bool) {
+	_, _, e, ok := t.lookup(t.DB, key)
+	return e, ok
+}
+
+// GetIn is GetW in another database (MOVE, COPY).
+func (t *Tx) GetIn(db int, key []byte) (kvtable.Entry, bool) {
+	_, _, e, ok := t.lookup(db, key)
+	return e, ok
+}
+
+// Exists reports whether key is present and not expired.
+func (t *Tx) Exists(key []byte) bool {
+	_, ok := t.GetW(key)
+	return ok
+}
+
+// GetString returns a string value for reading. The slice aliases the
+// keyspace and is valid until the next mutation under the same locks.
+func (t *Tx) GetString(key []byte) ([]byte, bool, error) {
+	e, ok := t.Get(key)
+	if !ok {
+		return nil, false, nil
+	}
+	if e.Kind() != KindString {
+		return nil, false, ErrWrongType
+	}
+	return e.Bytes(), true, nil
+}
+
+// SetString stores a string with the encoding Redis would pick.
+func (t *Tx) SetString(key, val []byte, expireAt int64) {
+	t.SetStringEnc(key, val, StringEncoding(val), expireAt)
+}
+
+// SetStringEnc stores a string with an explicit encoding (APPEND leaves raw).
+func (t *Tx) SetStringEnc(key, val []byte, enc uint8, expireAt int64) {
+	_, tb := t.table(t.DB, key)
+	tb.SetBytes(key, KindString, enc, val, expireAt)
+}
+
+// SetObj stores an object value.
+func (t *Tx) SetObj(key []byte, kind kvtable.Kind, obj any, expireAt int64) {
+	t.SetObjIn(t.DB, key, kind, 0, obj, expireAt)
+}
+
+// SetObjIn stores an object value in database db with flags.
+func (t *Tx) SetObjIn(db int, key []byte, kind kvtable.Kind, flags uint8, obj any, expireAt int64) {
+	_, tb := t.table(db, key)
+	tb.SetObj(key, kind, flags, obj, expireAt)
+}
+
+// SetBytesIn stores a byte value in database db.
+func (t *Tx) SetBytesIn(db int, key []byte, kind kvtable.Kind, flags uint8, val []byte, expireAt int64) {
+	_, tb := t.table(db, key)
+	tb.SetBytes(key, kind, flags, val, expireAt)
+}
+
+// Delete removes key; it reports whether a live key was removed.
+func (t *Tx) Delete(key []byte) bool { return t.DeleteIn(t.DB, key) }
+
+// DeleteIn removes key from database db.
+func (t *Tx) DeleteIn(db int, key []byte) bool {
+	_, tb, _, ok := t.lookup(db, key)
+	if !ok {
+		return false
+	}
+	return tb.Delete(key)
+}
+
+// SetExpire sets key's absolute expire time in ms (0 = persist). The key
+// must exist; it reports whether it did.
+func (t *Tx) SetExpire(key []byte, at int64) bool {
+	_, tb, _, ok := t.lookup(t.DB, key)
+	if !ok {
+		return false
+	}
+	return tb.SetExpire(key, at)
+}
+
+// Touch records an access for OBJECT IDLETIME / LFU.
+func (t *Tx) Touch(key []byte, clock uint32) {
+	_, tb := t.table(t.DB, key)
+	tb.Touch(key, clock)
+}
+
+// Append appends to a string value (creating it) and returns the new length.
+func (t *Tx) Append(key, data []byte) int {
+	_, tb := t.table(t.DB, key)
+	return tb.AppendBytes(key, KindString, EncRaw, data)
+}
+
+// MutableString returns key's string value extended to n bytes, for
+// in-place edits until the next mutation; the value becomes raw.
+func (t *Tx) MutableString(key []byte, n int) []byte {
+	_, tb := t.table(t.DB, key)
+	tb.SetFlags(key, EncRaw)
+	return tb.MutableBytes(key, n)
+}
+
+// Table exposes the table of database db in shard i for whole-keyspace
+// commands holding every shard (KEYS, SCAN, RANDOMKEY, DBSIZE).
+func (t *Tx) Table(i, db int) *kvtable.Table {
+	if t.locked&(1<<uint(i)) == 0 {
+		panic("keyspace: access to a shard the command did not lock")
+	}
+	return t.ks.shards[i].tables[db]
+}
+
+// Expired reports whether an entry's time has passed at the Tx's instant.
+func (t *Tx) Expired(e kvtable.Entry) bool {
+	return e.ExpireAt() != 0 && e.ExpireAt() <= t.Now
+}
+
+// DBSize counts the keys of the Tx's database (expired-but-not-yet-removed
+// keys included, as in Redis). Needs every shard.
+func (t *Tx) DBSize() int {
+	n := 0
+	for i := range t.ks.shards {
+		n += t.Table(i, t.DB).Len()
+	}
+	return n
+}
+
+// FlushDB empties database db. Needs every shard.
+func (t *Tx) FlushDB(db int) {
+	for i := range t.ks.shards {
+		t.Table(i, db).Clear()
+	}
+}
+
+// SwapDB exchanges two databases. Needs every shard.
+func (t *Tx) SwapDB(a, b int) {
+	for i := range t.ks.shards {
+		t.Table(i, a)
+		sh := &t.ks.shards[i]
+		sh.tables[a], sh.tables[b] = sh.tables[b], sh.tables[a]
+	}
+}

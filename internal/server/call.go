@@ -1,0 +1,173 @@
+package server
+
+import (
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/taconite/taconite/internal/command"
+	"github.com/taconite/taconite/internal/rerr"
+)
+
+// handler binds a command (or subcommand) to its implementation.
+type handler struct {
+	name string // full name: "get", "config|get"
+	fn   func(c *client, argv [][]byte)
+	// lockAll: the command sees the whole keyspace (KEYS, SCAN, FLUSHDB…)
+	// and takes every shard lock instead of those of its keys.
+	lockAll bool
+	// noKeyspace: the command never touches data; no locks at all even if
+	// the table lists keys (none today, reserved).
+	cmd *command.Command
+}
+
+type cmdStat struct {
+	calls    atomic.Int64
+	usec     atomic.Int64
+	rejected atomic.Int64
+	failed   atomic.Int64
+}
+
+type errStats struct {
+	mu sync.Mutex
+	m  map[string]int64 // error code ("ERR", "WRONGTYPE") -> count
+}
+
+func (e *errStats) add(msg string) {
+	code, _, _ := strings.Cut(msg, " ")
+	e.mu.Lock()
+	e.m[code]++
+	e.mu.Unlock()
+}
+
+// dispatch is the one gate every command passes, in Redis's order: lookup,
+// arity, authentication, then execution under the shard locks of its keys.
+func (s *Server) dispatch(c *client, argv [][]byte) {
+	if c.replyMode == replySkipNext {
+		c.replyMode = replySkipThis
+	} else if c.replyMode == replySkipThis {
+		c.replyMode = replyOn
+	}
+	defer func() {
+		if c.replyMode == replySkipThis {
+			c.replyMode = replyOn
+		}
+	}()
+	s.stats.commands.Add(1)
+	c.lastIO.Store(time.Now().UnixMilli())
+	cmd := s.table.Lookup(argv[0])
+	var h *handler
+	if cmd != nil {
+		if cmd.Subcommands != nil && len(argv) >= 2 {
+			sub := cmd.Sub(argv[1])
+			if sub == nil {
+				c.replyRejected(nil, rerr.UnknownSubcommand(argv[1], string(argv[0])))
+				return
+			}
+			cmd = sub
+		}
+		h = s.handlers[cmd.ID]
+	}
+	if h == nil {
+		// Unknown, or known to Redis but not implemented by Taconite: both
+		// answer as Redis does for a command it does not have.
+		if cmd != nil && cmd.Parent != nil {
+			c.replyRejected(nil, rerr.UnknownSubcommand(argv[1], string(argv[0])))
+			return
+		}
+		c.replyRejected(nil, rerr.UnknownCommand(argv[0], argv[1:]))
+		return
+	}
+	if !cmd.ArityOK(len(argv)) {
+		c.replyRejected(cmd, rerr.WrongArity(cmd.FullName()))
+		return
+	}
+	if !c.authed && cmd.Flags&command.FlagNoAuth == 0 {
+		c.replyRejected(cmd, rerr.NoAuth)
+		return
+	}
+	s.waitIfPaused(cmd)
+	var mask uint64
+	if h.lockAll {
+		mask = s.ks.AllShards()
+	} else {
+		idx, err := cmd.KeyIndexes(argv, c.keyIdx[:0])
+		if err == nil {
+			for _, i := range idx {
+				mask |= 1 << uint(s.ks.ShardOf(argv[i]))
+			}
+		}
+		c.keyIdx = idx[:0]
+	}
+	c.errored = false
+	start := time.Now()
+	s.exec(c, h, argv, mask)
+	dur := time.Since(start)
+	st := &s.cmdStats[cmd.ID]
+	st.calls.Add(1)
+	st.usec.Add(dur.Microseconds())
+	if c.errored {
+		st.failed.Add(1)
+	}
+	if cmd.Flags&(command.FlagSkipSlowlog) == 0 {
+		s.slowlog.maybeAdd(s, c, argv, dur)
+	}
+	if s.monitorCount.Load() > 0 && cmd.Flags&(command.FlagSkipMonitor|command.FlagAdmin) == 0 {
+		s.feedMonitors(c, argv)
+	}
+	c.mu.Lock()
+	c.lastCmd = cmd.FullName()
+	c.mu.Unlock()
+}
+
+// exec runs a handler with its shard locks held. A panic in a handler is a
+// bug: it is logged with its stack, the client gets an error, the locks are
+// released and the server keeps serving.
+func (s *Server) exec(c *client, h *handler, argv [][]byte, mask uint64) {
+	s.ks.Lock(mask)
+	defer func() {
+		s.ks.Unlock(mask)
+		if r := recover(); r != nil {
+			s.stats.unexpectedError.Add(1)
+			s.log.Warningf("Panic in command '%s': %v\n%s", h.name, r, debug.Stack())
+			c.replyError(fmt.Sprintf("ERR internal error in '%s'", h.name))
+		}
+	}()
+	s.ks.Begin(&c.tx, c.db, mask)
+	h.fn(c, argv)
+}
+
+// replyRejected answers a command refused before execution.
+func (c *client) replyRejected(cmd *command.Command, msg string) {
+	if cmd != nil {
+		c.s.cmdStats[cmd.ID].rejected.Add(1)
+	}
+	c.replyError(msg)
+}
+
+// waitIfPaused blocks the command while CLIENT PAUSE is in force for it.
+func (s *Server) waitIfPaused(cmd *command.Command) {
+	s.pauseMu.Lock()
+	defer s.pauseMu.Unlock()
+	for {
+		if s.pauseUntil.IsZero() || !time.Now().Before(s.pauseUntil) {
+			s.pauseUntil = time.Time{}
+			return
+		}
+		if s.pauseWrite && cmd.Flags&(command.FlagWrite|command.FlagMayReplicate) == 0 {
+			return
+		}
+		// Wake at the deadline even if nobody calls UNPAUSE.
+		d := time.Until(s.pauseUntil)
+		t := time.AfterFunc(d, func() {
+			s.pauseMu.Lock()
+			s.pauseCond.Broadcast()
+			s.pauseMu.Unlock()
+		})
+		s.pauseCond.Wait()
+		t.Stop()
+	}
+}

@@ -1,0 +1,522 @@
+package server
+
+import (
+	"math"
+	"math/big"
+	"strings"
+
+	"github.com/taconite/taconite/internal/keyspace"
+	"github.com/taconite/taconite/internal/rerr"
+)
+
+// String commands: GET SET SETNX SETEX PSETEX GETSET GETDEL GETEX MGET MSET
+// MSETNX INCR DECR INCRBY DECRBY INCRBYFLOAT APPEND STRLEN GETRANGE SUBSTR
+// SETRANGE LCS.
+
+// Flags of SET and GETEX, as Redis's parseExtendedStringArgumentsOrReply.
+const (
+	setNX = 1 << iota
+	setXX
+	setGet
+	setKeepTTL
+	setEX
+	setPX
+	setEXAT
+	setPXAT
+	setPersist
+)
+
+const setExpireFlags = setEX | setPX | setEXAT | setPXAT
+
+// parseSetOptions reads SET's (isSet) or GETEX's options from argv[from:]
+// and returns the flags and the absolute expire time in ms (0 if none).
+func (c *client) parseSetOptions(argv [][]byte, from int, isSet bool, cmdName string) (flags int, at int64, ok bool) {
+	var expireArg []byte
+	for j := from; j < len(argv); j++ {
+		opt := argv[j]
+		hasNext := j+1 < len(argv)
+		switch {
+		case isSet && eq(opt, "nx") && flags&setXX == 0:
+			flags |= setNX
+		case isSet && eq(opt, "xx") && flags&setNX == 0:
+			flags |= setXX
+		case isSet && eq(opt, "get"):
+			flags |= setGet
+		case isSet && eq(opt, "keepttl") && flags&(setPersist|setExpireFlags) == 0:
+			flags |= setKeepTTL
+		case !isSet && eq(opt, "persist") && flags&(setKeepTTL|setExpireFlags) == 0:
+			flags |= setPersist
+		case eq(opt, "ex") && flags&(setKeepTTL|setPersist|setPX|setEXAT|setPXAT) == 0 && hasNext:
+			flags |= setEX
+			j++
+			expireArg = argv[j]
+		case eq(opt, "px") && flags&(setKeepTTL|setPersist|setEX|setEXAT|setPXAT) == 0 && hasNext:
+			flags |= setPX
+			j++
+			expireArg = argv[j]
+		case eq(opt, "exat") && flags&(setKeepTTL|setPersist|setEX|setPX|setPXAT) == 0 && hasNext:
+			flags |= setEXAT
+			j++
+			expireArg = argv[j]
+		case eq(opt, "pxat") && flags&(setKeepTTL|setPersist|setEX|setPX|setEXAT) == 0 && hasNext:
+			flags |= setPXAT
+			j++
+			expireArg = argv[j]
+		default:
+			c.replyError(rerr.Syntax)
+			return 0, 0, false
+		}
+	}
+	if expireArg != nil {
+		ms, ok := parseInt(expireArg)
+		if !ok {
+			c.replyError(rerr.NotInt)
+			return 0, 0, false
+		}
+		seconds := flags&(setEX|setEXAT) != 0
+		if ms <= 0 || (seconds && ms > math.MaxInt64/1000) {
+			c.replyError(rerr.InvalidExpire(cmdName))
+			return 0, 0, false
+		}
+		if seconds {
+			ms *= 1000
+		}
+		if flags&(setEX|setPX) != 0 {
+			ms += c.tx.Now
+			if ms <= 0 { // overflowed
+				c.replyError(rerr.InvalidExpire(cmdName))
+				return 0, 0, false
+			}
+		}
+		at = ms
+	}
+	return flags, at, true
+}
+
+func cmdGet(c *client, argv [][]byte) {
+	v, ok, err := c.tx.GetString(argv[1])
+	switch {
+	case err != nil:
+		c.replyError(rerr.WrongType)
+	case !ok:
+		c.replyNull()
+	default:
+		c.replyBulk(v)
+	}
+}
+
+func cmdSet(c *client, argv [][]byte) {
+	flags, at, ok := c.parseSetOptions(argv, 3, true, "set")
+	if !ok {
+		return
+	}
+	c.setGeneric(argv[1], argv[2], flags, at)
+}
+
+// setGeneric is SET's operation, shared by SETNX, SETEX, PSETEX and GETSET.
+func (c *client) setGeneric(key, val []byte, flags int, at int64) {
+	e, found := c.tx.GetW(key)
+	if flags&setGet != 0 {
+		if found && e.Kind() != keyspace.KindString {
+			c.replyError(rerr.WrongType)
+			return
+		}
+		if found {
+			// Reply before the write: the old value aliases the record.
+			c.replyBulk(e.Bytes())
+		} else {
+			c.replyNull()
+		}
+	}
+	if (flags&setNX != 0 && found) || (flags&setXX != 0 && !found) {
+		if flags&setGet == 0 {
+			c.replyNull()
+		}
+		return
+	}
+	expire := at
+	if flags&setKeepTTL != 0 {
+		expire = keyspaceKeep
+	}
+	c.tx.SetString(key, val, expire)
+	c.dirty()
+	if flags&setGet == 0 {
+		c.replyOK()
+	}
+}
+
+func cmdSetNX(c *client, argv [][]byte) {
+	if c.tx.Exists(argv[1]) {
+		c.replyInt(0)
+		return
+	}
+	c.tx.SetString(argv[1], argv[2], 0)
+	c.dirty()
+	c.replyInt(1)
+}
+
+func cmdSetEX(c *client, argv [][]byte)  { c.setExGeneric(argv, 1000, "setex") }
+func cmdPSetEX(c *client, argv [][]byte) { c.setExGeneric(argv, 1, "psetex") }
+
+func (c *client) setExGeneric(argv [][]byte, unit int64, name string) {
+	n, ok := c.argInt(argv[2])
+	if !ok {
+		return
+	}
+	if n <= 0 || (unit == 1000 && n > math.MaxInt64/1000) {
+		c.replyError(rerr.InvalidExpire(name))
+		return
+	}
+	at := n*unit + c.tx.Now
+	if at <= 0 {
+		c.replyError(rerr.InvalidExpire(name))
+		return
+	}
+	c.tx.SetString(argv[1], argv[3], at)
+	c.dirty()
+	c.replyOK()
+}
+
+func cmdGetSet(c *client, argv [][]byte) {
+	c.setGeneric(argv[1], argv[2], setGet, 0)
+}
+
+func cmdGetDel(c *client, argv [][]byte) {
+	v, ok, err := c.tx.GetString(argv[1])
+	switch {
+	case err != nil:
+		c.replyError(rerr.WrongType)
+	case !ok:
+		c.replyNull()
+	default:
+		c.replyBulk(v)
+		c.tx.Delete(argv[1])
+		c.dirty()
+	}
+}
+
+func cmdGetEx(c *client, argv [][]byte) {
+	flags, at, ok := c.parseSetOptions(argv, 2, false, "getex")
+	if !ok {
+		return
+	}
+	key := argv[1]
+	v, found, err := c.tx.GetString(key)
+	if err != nil {
+		c.replyError(rerr.WrongType)
+		return
+	}
+	if !found {
+		c.replyNull()
+		return
+	}
+	c.replyBulk(v)
+	switch {
+	case flags&setExpireFlags != 0 && at <= c.tx.Now:
+		// An expire time already in the past deletes the key, as Redis's
+		// checkAlreadyExpired.
+		c.tx.Delete(key)
+		c.dirty()
+	case flags&setExpireFlags != 0:
+		c.tx.SetExpire(key, at)
+		c.dirty()
+	case flags&setPersist != 0:
+		if e, _ := c.tx.GetW(key); e.ExpireAt() != 0 {
+			c.tx.SetExpire(key, 0)
+			c.dirty()
+		}
+	}
+}
+
+func cmdMGet(c *client, argv [][]byte) {
+	c.replyArrayLen(len(argv) - 1)
+	for _, k := range argv[1:] {
+		v, ok, err := c.tx.GetString(k)
+		if ok && err == nil {
+			c.replyBulk(v)
+		} else {
+			c.replyNull()
+		}
+	}
+}
+
+func cmdMSet(c *client, argv [][]byte) {
+	if len(argv)%2 == 0 {
+		c.replyError(rerr.WrongArity("mset"))
+		return
+	}
+	for i := 1; i < len(argv); i += 2 {
+		c.tx.SetString(argv[i], argv[i+1], 0)
+	}
+	c.dirty()
+	c.replyOK()
+}
+
+func cmdMSetNX(c *client, argv [][]byte) {
+	if len(argv)%2 == 0 {
+		c.replyError(rerr.WrongArity("msetnx"))
+		return
+	}
+	for i := 1; i < len(argv); i += 2 {
+		if c.tx.Exists(argv[i]) {
+			c.replyInt(0)
+			return
+		}
+	}
+	for i := 1; i < len(argv); i += 2 {
+		c.tx.SetString(argv[i], argv[i+1], 0)
+	}
+	c.dirty()
+	c.replyInt(1)
+}
+
+func cmdIncr(c *client, argv [][]byte) { c.incrBy(argv[1], 1) }
+func cmdDecr(c *client, argv [][]byte) { c.incrBy(argv[1], -1) }
+
+func cmdIncrBy(c *client, argv [][]byte) {
+	n, ok := c.argInt(argv[2])
+	if !ok {
+		return
+	}
+	c.incrBy(argv[1], n)
+}
+
+func cmdDecrBy(c *client, argv [][]byte) {
+	n, ok := c.argInt(argv[2])
+	if !ok {
+		return
+	}
+	if n == math.MinInt64 {
+		c.replyError("ERR decrement would overflow")
+		return
+	}
+	c.incrBy(argv[1], -n)
+}
+
+func (c *client) incrBy(key []byte, by int64) {
+	e, found := c.tx.GetW(key)
+	var cur int64
+	if found {
+		if e.Kind() != keyspace.KindString {
+			c.replyError(rerr.WrongType)
+			return
+		}
+		v, ok := parseInt(e.Bytes())
+		if !ok {
+			c.replyError(rerr.NotInt)
+			return
+		}
+		cur = v
+	}
+	if (by < 0 && cur < 0 && by < math.MinInt64-cur) || (by > 0 && cur > 0 && by > math.MaxInt64-cur) {
+		c.replyError(rerr.Overflow)
+		return
+	}
+	cur += by
+	c.scratch = keyspace.FormatInt(c.scratch[:0], cur)
+	c.tx.SetStringEnc(key, c.scratch, keyspace.EncInt, keyspaceKeep)
+	c.dirty()
+	c.replyInt(cur)
+}
+
+// longDoublePrec is the mantissa width of the x87 80-bit long double Redis
+// computes INCRBYFLOAT in; big.Float at this precision gives the same
+// results and, printed with %.17Lf's rules, the same strings.
+const longDoublePrec = 64
+
+// parseLongDouble parses as Redis's string2ld.
+func parseLongDouble(b []byte) (*big.Float, bool) {
+	if len(b) == 0 || len(b) >= 5*1024 || isSpace(b[0]) {
+		return nil, false
+	}
+	s := string(b)
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		s = s[:i] // strtold stops at the C string's end
+	}
+	// strtold reads decimal and, with a 0x prefix, hexadecimal floats;
+	// big.ParseFloat's base 0 would also take 0b/0o prefixes and
+	// underscores, which strtold does not.
+	base := 10
+	if u := strings.TrimLeft(s, "+-"); len(u) > 2 && u[0] == '0' && (u[1] == 'x' || u[1] == 'X') && !strings.Contains(u, "_") {
+		base = 0
+	}
+	f, _, err := big.ParseFloat(s, base, longDoublePrec, big.ToNearestEven)
+	if err != nil {
+		ls := strings.ToLower(strings.TrimLeft(s, "+-"))
+		if ls == "inf" || ls == "infinity" {
+			return new(big.Float).SetInf(strings.HasPrefix(s, "-")), true
+		}
+		return nil, false
+	}
+	return f, true
+}
+
+// formatLongDouble prints as Redis's ld2string in human-friendly mode:
+// %.17Lf with trailing zeros (and a trailing '.') removed.
+func formatLongDouble(f *big.Float) string {
+	if f.IsInf() {
+		if f.Sign() < 0 {
+			return "-inf"
+		}
+		return "inf"
+	}
+	s := f.Text('f', 17)
+	if strings.IndexByte(s, '.') >= 0 {
+		s = strings.TrimRight(s, "0")
+		s = strings.TrimSuffix(s, ".")
+	}
+	if s == "-0" {
+		s = "0"
+	}
+	return s
+}
+
+// maxLongDouble bounds the finite range of an x87 long double; beyond it
+// Redis's arithmetic gives infinity.
+var maxLongDoubleExp = 16384
+
+func cmdIncrByFloat(c *client, argv [][]byte) {
+	key := argv[1]
+	e, found := c.tx.GetW(key)
+	cur := new(big.Float).SetPrec(longDoublePrec)
+	if found {
+		if e.Kind() != keyspace.KindString {
+			c.replyError(rerr.WrongType)
+			return
+		}
+		v, ok := parseLongDouble(e.Bytes())
+		if !ok {
+			c.replyError(rerr.NotFloat)
+			return
+		}
+		cur = v
+	}
+	incr, ok := parseLongDouble(argv[2])
+	if !ok {
+		c.replyError(rerr.NotFloat)
+		return
+	}
+	if cur.IsInf() || incr.IsInf() {
+		c.replyError(rerr.NaNOrInf)
+		return
+	}
+	sum := new(big.Float).SetPrec(longDoublePrec).SetMode(big.ToNearestEven).Add(cur, incr)
+	if sum.MantExp(nil) > maxLongDoubleExp {
+		c.replyError(rerr.NaNOrInf)
+		return
+	}
+	s := formatLongDouble(sum)
+	c.tx.SetString(key, []byte(s), keyspaceKeep)
+	c.dirty()
+	c.replyBulkString(s)
+}
+
+func cmdAppend(c *client, argv [][]byte) {
+	key, data := argv[1], argv[2]
+	e, found := c.tx.GetW(key)
+	if !found {
+		c.tx.SetString(key, data, 0)
+		c.dirty()
+		c.replyInt(int64(len(data)))
+		return
+	}
+	if e.Kind() != keyspace.KindString {
+		c.replyError(rerr.WrongType)
+		return
+	}
+	if int64(len(e.Bytes())+len(data)) > c.s.maxBulkLen.Load() {
+		c.replyError(rerr.StringTooBig)
+		return
+	}
+	n := c.tx.Append(key, data)
+	c.dirty()
+	c.replyInt(int64(n))
+}
+
+func cmdStrlen(c *client, argv [][]byte) {
+	v, _, err := c.tx.GetString(argv[1])
+	if err != nil {
+		c.replyError(rerr.WrongType)
+		return
+	}
+	c.replyInt(int64(len(v)))
+}
+
+func cmdGetRange(c *client, argv [][]byte) {
+	start, ok1 := parseInt(argv[2])
+	end, ok2 := parseInt(argv[3])
+	if !ok1 || !ok2 {
+		c.replyError(rerr.NotInt)
+		return
+	}
+	v, found, err := c.tx.GetString(argv[1])
+	if err != nil {
+		c.replyError(rerr.WrongType)
+		return
+	}
+	if !found {
+		c.replyBulk(nil)
+		return
+	}
+	n := int64(len(v))
+	if start < 0 && end < 0 && start > end {
+		c.replyBulk(nil)
+		return
+	}
+	if start < 0 {
+		start += n
+	}
+	if end < 0 {
+		end += n
+	}
+	if start < 0 {
+		start = 0
+	}
+	if end < 0 {
+		end = 0
+	}
+	if end >= n {
+		end = n - 1
+	}
+	if start > end || n == 0 {
+		c.replyBulk(nil)
+		return
+	}
+	c.replyBulk(v[start : end+1])
+}
+
+func cmdSetRange(c *client, argv [][]byte) {
+	key, val := argv[1], argv[3]
+	off, ok := c.argInt(argv[2])
+	if !ok {
+		return
+	}
+	if off < 0 {
+		c.replyError(rerr.OffsetRange)
+		return
+	}
+	e, found := c.tx.GetW(key)
+	if found && e.Kind() != keyspace.KindString {
+		c.replyError(rerr.WrongType)
+		return
+	}
+	cur := 0
+	if found {
+		cur = len(e.Bytes())
+	}
+	if len(val) == 0 {
+		c.replyInt(int64(cur))
+		return
+	}
+	if off+int64(len(val)) > c.s.maxBulkLen.Load() {
+		c.replyError(rerr.StringTooBig)
+		return
+	}
+	if !found {
+		c.tx.SetStringEnc(key, nil, keyspace.EncRaw, 0)
+	}
+	b := c.tx.MutableString(key, int(off)+len(val))
+	copy(b[off:], val)
+	c.dirty()
+	c.replyInt(int64(len(b)))
+}

@@ -1,0 +1,366 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/taconite/taconite/internal/command"
+	"github.com/taconite/taconite/internal/config"
+	"github.com/taconite/taconite/internal/keyspace"
+	"github.com/taconite/taconite/internal/logging"
+)
+
+// Version is Taconite's own version; RedisVersion is what INFO and HELLO
+// report as redis_version, the Redis release whose behaviour Taconite
+// reproduces, for clients that gate features on it.
+const (
+	Version      = "0.1.0"
+	RedisVersion = "7.0.15"
+)
+
+// Options are the parts of a server tests inject. The zero value is what
+// the binary uses.
+type Options struct {
+	Clock     keyspace.Clock // the wall clock when nil
+	Logger    *logging.Logger
+	Listeners []net.Listener // pre-opened listeners; when set, port/bind are not used
+}
+
+// Server is one Taconite instance.
+type Server struct {
+	cfg   *config.Config
+	opts  Options
+	log   *logging.Logger
+	ks    *keyspace.Keyspace
+	table *command.Table
+	// handlers is indexed by command.Command.ID; nil means not implemented.
+	handlers []*handler
+
+	startTime time.Time
+	runID     string
+
+	mu        sync.Mutex // guards clients, listeners, monitors
+	clients   map[int64]*client
+	listeners []net.Listener
+	monitors  map[int64]*client
+
+	nextClientID atomic.Int64
+	monitorCount atomic.Int32
+
+	// Hot configuration values, refreshed by config apply hooks.
+	maxBulkLen    atomic.Int64
+	queryBufLimit atomic.Int64
+	maxClients    atomic.Int64
+	requirePass   atomic.Pointer[string]
+	slowlogSlower atomic.Int64
+	slowlogMax    atomic.Int64
+	idleTimeout   atomic.Int64
+
+	stats    serverStats
+	cmdStats []cmdStat
+	errStats errStats
+	slowlog  slowlog
+
+	pauseMu    sync.Mutex // guards pauseUntil and pauseWrite
+	pauseUntil time.Time
+	pauseWrite bool
+	pauseCond  *sync.Cond
+
+	debugNoActiveExpire atomic.Bool
+	dirtyCount          atomic.Int64
+
+	shutdownOnce sync.Once
+	shutdownCh   chan struct{}
+	wg           sync.WaitGroup
+	lastSave     time.Time
+}
+
+type serverStats struct {
+	connections     atomic.Int64
+	commands        atomic.Int64
+	rejectedConns   atomic.Int64
+	netInput        atomic.Int64
+	netOutput       atomic.Int64
+	unexpectedError atomic.Int64
+}
+
+// New builds a server from its configuration. Nothing listens until Run.
+func New(cfg *config.Config) *Server { return NewWithOptions(cfg, Options{}) }
+
+// NewWithOptions is New with injected parts.
+func NewWithOptions(cfg *config.Config, opts Options) *Server {
+	s := &Server{
+		cfg:        cfg,
+		opts:       opts,
+		log:        opts.Logger,
+		table:      command.Default(),
+		clients:    make(map[int64]*client),
+		monitors:   make(map[int64]*client),
+		startTime:  time.Now(),
+		shutdownCh: make(chan struct{}),
+	}
+	s.lastSave = s.startTime
+	s.pauseCond = sync.NewCond(&s.pauseMu)
+	if s.log == nil {
+		lvl, _ := logging.ParseLevel(cfg.String("loglevel"))
+		s.log = logging.New(os.Stdout, lvl)
+		if f := cfg.String("logfile"); f != "" {
+			if err := s.log.SetFile(f); err != nil {
+				fmt.Fprintf(os.Stderr, "Can't open the log file: %v\n", err)
+			}
+		}
+	}
+	var rid [20]byte
+	for i := range rid {
+		rid[i] = "0123456789abcdef"[rand.IntN(16)]
+	}
+	s.runID = string(rid[:]) + string(rid[:])
+	s.ks = keyspace.New(keyspace.Options{
+		Databases: int(cfg.Int("databases")),
+		Clock:     opts.Clock,
+		OnExpire:  s.onExpire,
+	})
+	s.handlers = make([]*handler, s.table.NumIDs())
+	for _, h := range handlerTable() {
+		cmd := s.lookupFullName(h.name)
+		if cmd == nil {
+			panic("server: handler without command metadata: " + h.name)
+		}
+		hh := h
+		hh.cmd = cmd
+		s.handlers[cmd.ID] = &hh
+	}
+	s.cmdStats = make([]cmdStat, s.table.NumIDs())
+	s.errStats.m = make(map[string]int64)
+	s.loadHotConfig()
+	s.registerConfigHooks()
+	return s
+}
+
+// lookupFullName finds "get" or "config|get" in the command table.
+func (s *Server) lookupFullName(name string) *command.Command {
+	parent, sub, hasSub := strings.Cut(name, "|")
+	cmd := s.table.Lookup([]byte(parent))
+	if cmd == nil || !hasSub {
+		return cmd
+	}
+	return cmd.Sub([]byte(sub))
+}
+
+func (s *Server) loadHotConfig() {
+	s.maxBulkLen.Store(s.cfg.Int("proto-max-bulk-len"))
+	s.queryBufLimit.Store(s.cfg.Int("client-query-buffer-limit"))
+	s.maxClients.Store(s.cfg.Int("maxclients"))
+	pw := s.cfg.String("requirepass")
+	s.requirePass.Store(&pw)
+	s.slowlogSlower.Store(s.cfg.Int("slowlog-log-slower-than"))
+	s.slowlogMax.Store(s.cfg.Int("slowlog-max-len"))
+	s.idleTimeout.Store(s.cfg.Int("timeout"))
+}
+
+func (s *Server) registerConfigHooks() {
+	reload := func(*config.Config) error { s.loadHotConfig(); return nil }
+	for _, name := range []string{"proto-max-bulk-len", "client-query-buffer-limit", "maxclients", "requirepass", "slowlog-log-slower-than", "slowlog-max-len", "timeout"} {
+		s.cfg.OnApply(name, reload)
+	}
+	s.cfg.OnApply("loglevel", func(c *config.Config) error {
+		lvl, ok := logging.ParseLevel(c.String("loglevel"))
+		if !ok {
+			return errors.New("Invalid log level")
+		}
+		s.log.SetLevel(lvl)
+		return nil
+	})
+	s.cfg.OnApply("slowlog-max-len", func(c *config.Config) error {
+		s.loadHotConfig()
+		s.slowlog.trim(int(c.Int("slowlog-max-len")))
+		return nil
+	})
+}
+
+// Keyspace exposes the data, for tests.
+func (s *Server) Keyspace() *keyspace.Keyspace { return s.ks }
+
+// Addrs returns the addresses the server listens on (after Run started).
+func (s *Server) Addrs() []net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []net.Addr
+	for _, l := range s.listeners {
+		out = append(out, l.Addr())
+	}
+	return out
+}
+
+// Run serves until ctx is done or SHUTDOWN; it returns after every
+// connection is closed.
+func (s *Server) Run(ctx context.Context) error {
+	ls := s.opts.Listeners
+	if ls == nil {
+		var err error
+		ls, err = s.listen()
+		if err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
+	s.listeners = ls
+	s.mu.Unlock()
+	for _, w := range s.cfg.Unimplemented() {
+		s.log.Warningf("Directive '%s' is accepted but not implemented by Taconite yet; its value is stored and has no effect.", w)
+	}
+	s.log.Noticef("Taconite %s (Redis %s compatible) started, pid=%d", Version, RedisVersion, os.Getpid())
+	for _, l := range ls {
+		s.log.Noticef("Listening on %s", l.Addr())
+		s.wg.Add(1)
+		go s.acceptLoop(l)
+	}
+	s.wg.Add(1)
+	go s.cron()
+	s.log.Noticef("Ready to accept connections tcp")
+	select {
+	case <-ctx.Done():
+	case <-s.shutdownCh:
+	}
+	s.shutdown()
+	s.wg.Wait()
+	s.log.Noticef("Taconite is now ready to exit, bye bye...")
+	return nil
+}
+
+// listen opens the TCP listeners of the bind and port directives. A
+// bind address with a leading '-' is optional: failing to bind it is not
+// an error (Redis's "-::1").
+func (s *Server) listen() ([]net.Listener, error) {
+	port := s.cfg.Int("port")
+	if port == 0 {
+		return nil, nil
+	}
+	var ls []net.Listener
+	for _, addr := range s.cfg.Strings("bind") {
+		optional := strings.HasPrefix(addr, "-")
+		addr = strings.TrimPrefix(addr, "-")
+		if addr == "*" {
+			addr = "0.0.0.0"
+		}
+		network := "tcp4"
+		if strings.Contains(addr, ":") {
+			network = "tcp6"
+		}
+		l, err := net.Listen(network, net.JoinHostPort(addr, strconv.FormatInt(port, 10)))
+		if err != nil {
+			if optional {
+				s.log.Verbosef("Skipping optional bind address %s: %v", addr, err)
+				continue
+			}
+			for _, o := range ls {
+				o.Close()
+			}
+			return nil, fmt.Errorf("Could not create server TCP listening socket %s: %w", net.JoinHostPort(addr, strconv.FormatInt(port, 10)), err)
+		}
+		ls = append(ls, l)
+	}
+	if len(ls) == 0 {
+		return nil, errors.New("Failed listening on any bind address")
+	}
+	return ls, nil
+}
+
+func (s *Server) acceptLoop(l net.Listener) {
+	defer s.wg.Done()
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			select {
+			case <-s.shutdownCh:
+				return
+			default:
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			s.log.Warningf("Accepting client connection: %v", err)
+			continue
+		}
+		s.stats.connections.Add(1)
+		c := s.newClient(nc)
+		s.mu.Lock()
+		n := len(s.clients)
+		if int64(n) >= s.maxClients.Load() {
+			s.mu.Unlock()
+			s.stats.rejectedConns.Add(1)
+			nc.Write([]byte("-ERR max number of clients reached\r\n"))
+			nc.Close()
+			continue
+		}
+		s.clients[c.id] = c
+		s.mu.Unlock()
+		s.wg.Add(1)
+		go c.serve()
+	}
+}
+
+// Shutdown asks Run to stop.
+func (s *Server) Shutdown() {
+	s.shutdownOnce.Do(func() { close(s.shutdownCh) })
+}
+
+func (s *Server) shutdown() {
+	s.Shutdown()
+	s.log.Warningf("User requested shutdown...")
+	s.mu.Lock()
+	for _, l := range s.listeners {
+		l.Close()
+	}
+	for _, c := range s.clients {
+		c.nc.Close()
+	}
+	s.mu.Unlock()
+}
+
+// cron runs the periodic work at hz: active expiry and incremental
+// rehashing, client idle timeouts.
+func (s *Server) cron() {
+	defer s.wg.Done()
+	hz := s.cfg.Int("hz")
+	if hz <= 0 {
+		hz = 10
+	}
+	t := time.NewTicker(time.Second / time.Duration(hz))
+	defer t.Stop()
+	rnd := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	rn := func(n uint64) uint64 { return rnd.Uint64N(n) }
+	for {
+		select {
+		case <-s.shutdownCh:
+			return
+		case <-t.C:
+		}
+		if s.activeExpireEnabled() {
+			// Redis's slow cycle: 25% of the tick's CPU time, scaled by effort.
+			effort := s.cfg.Int("active-expire-effort")
+			budget := time.Second / time.Duration(hz) * time.Duration(25+(effort-1)*2) / 100
+			s.ks.ActiveExpire(budget, rn)
+		}
+		s.closeIdleClients()
+	}
+}
+
+func (s *Server) onExpire(db int, key []byte) {
+	// Propagation (AOF, replicas) and keyspace events hook in here.
+}
+
+func (s *Server) activeExpireEnabled() bool { return !s.debugNoActiveExpire.Load() }
