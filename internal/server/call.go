@@ -60,6 +60,11 @@ func (s *Server) dispatch(c *client, argv [][]byte) {
 	c.lastIO.Store(time.Now().UnixMilli())
 	cmd := s.table.Lookup(argv[0])
 	var h *handler
+	if cmd != nil && cmd.Subcommands != nil && len(argv) < 2 {
+		// A container alone ("CONFIG"): its own arity (-2) fails.
+		c.replyRejected(cmd, rerr.WrongArity(cmd.FullName()))
+		return
+	}
 	if cmd != nil {
 		if cmd.Subcommands != nil && len(argv) >= 2 {
 			sub := cmd.Sub(argv[1])

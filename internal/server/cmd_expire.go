@@ -108,7 +108,12 @@ func (c *client) ttlGeneric(key []byte, ms, absolute bool) {
 		if ms {
 			c.replyInt(at)
 		} else {
-			c.replyInt(at / 1000)
+			// Rounded to the nearest second without overflowing.
+			sec := at / 1000
+			if at%1000 >= 500 {
+				sec++
+			}
+			c.replyInt(sec)
 		}
 		return
 	}

@@ -409,7 +409,7 @@ func cmdDebug(c *client, argv [][]byte) {
 			"    Stop the server for <seconds>. Decimals allowed.",
 		)
 	default:
-		c.replyError(rerr.Clean(fmt.Sprintf("ERR Unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP.", sub)))
+		c.replyError(rerr.Clean(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%s'. Try DEBUG HELP.", sub)))
 	}
 }
 
@@ -465,6 +465,29 @@ func (c *client) appendInfo(cmd *command.Command) {
 	}
 }
 
+func cmdCommandHelp(c *client, argv [][]byte) {
+	c.replyHelp("COMMAND",
+		"(no subcommand)",
+		"    Return details about all Redis commands.",
+		"COUNT",
+		"    Return the total number of commands in this Redis server.",
+		"LIST",
+		"    Return a list of all commands in this Redis server.",
+		"INFO [<command-name> ...]",
+		"    Return details about multiple Redis commands.",
+		"    If no command names are given, documentation details for all",
+		"    commands are returned.",
+		"DOCS [<command-name> ...]",
+		"    Return documentation details about multiple Redis commands.",
+		"    If no command names are given, documentation details for all",
+		"    commands are returned.",
+		"GETKEYS <full-command>",
+		"    Return the keys from a full Redis command.",
+		"GETKEYSANDFLAGS <full-command>",
+		"    Return the keys and the access flags from a full Redis command.",
+	)
+}
+
 func cmdCommandCount(c *client, argv [][]byte) { c.replyInt(int64(len(c.s.topCommands()))) }
 
 func cmdCommandList(c *client, argv [][]byte) {
@@ -518,7 +541,7 @@ func cmdCommandInfo(c *client, argv [][]byte) {
 	for _, name := range argv[2:] {
 		cmd := c.s.lookupByFullName(name)
 		if cmd == nil {
-			c.replyNullArray()
+			c.replyNull()
 			continue
 		}
 		c.appendInfo(cmd)
@@ -623,7 +646,7 @@ func cmdConfigGet(c *client, argv [][]byte) {
 
 func cmdConfigSet(c *client, argv [][]byte) {
 	if len(argv)%2 != 0 {
-		c.replyError(rerr.WrongArity("config|set"))
+		c.replyError(rerr.Syntax)
 		return
 	}
 	pairs := make([]string, 0, len(argv)-2)

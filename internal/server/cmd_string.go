@@ -406,7 +406,12 @@ func cmdIncrByFloat(c *client, argv [][]byte) {
 		return
 	}
 	s := formatLongDouble(sum)
-	c.tx.SetString(key, []byte(s), keyspaceKeep)
+	// Redis stores the printed result as a plain string (never int).
+	enc := keyspace.EncEmbstr
+	if len(s) > 44 {
+		enc = keyspace.EncRaw
+	}
+	c.tx.SetStringEnc(key, []byte(s), enc, keyspaceKeep)
 	c.dirty()
 	c.replyBulkString(s)
 }
@@ -508,7 +513,7 @@ func cmdSetRange(c *client, argv [][]byte) {
 		c.replyInt(int64(cur))
 		return
 	}
-	if off+int64(len(val)) > c.s.maxBulkLen.Load() {
+	if off > c.s.maxBulkLen.Load()-int64(len(val)) {
 		c.replyError(rerr.StringTooBig)
 		return
 	}

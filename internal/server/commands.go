@@ -106,7 +106,7 @@ func handlerTable() []handler {
 		{name: "memory|malloc-stats", fn: cmdMemoryMallocStats},
 		{name: "memory|purge", fn: cmdMemoryPurge},
 		{name: "memory|help", fn: cmdMemoryHelp},
-		{name: "debug", fn: cmdDebug},
+		{name: "debug", fn: cmdDebug, lockAll: true}, // DEBUG OBJECT has no key spec
 		{name: "command", fn: cmdCommand},
 		{name: "command|count", fn: cmdCommandCount},
 		{name: "command|list", fn: cmdCommandList},
@@ -114,6 +114,7 @@ func handlerTable() []handler {
 		{name: "command|docs", fn: cmdCommandDocs},
 		{name: "command|getkeys", fn: cmdCommandGetKeys},
 		{name: "command|getkeysandflags", fn: cmdCommandGetKeysAndFlags},
+		{name: "command|help", fn: cmdCommandHelp},
 		{name: "config|get", fn: cmdConfigGet},
 		{name: "config|set", fn: cmdConfigSet},
 		{name: "config|resetstat", fn: cmdConfigResetStat},
