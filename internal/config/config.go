@@ -450,7 +450,7 @@ type OutputBufferLimit struct {
 // "replica" (or "slave") or "pubsub". It panics on another class.
 func (c *Config) ClientOutputBufferLimit(class string) OutputBufferLimit {
 	i := -1
-	switch strings.ToLower(class) {
+	switch asciiLower(class) {
 	case "normal":
 		i = obufNormal
 	case "replica", "slave":

@@ -51,7 +51,7 @@ func TestTableIsConsistent(t *testing.T) {
 			t.Errorf("%s: bounds %d..%d", p.name, p.lo, p.hi)
 		}
 		// Defaults must be accepted by the parameter's own parser.
-		if p.kind != kindDir {
+		if p.kind != kindDir && p.kind != kindReplicaOf { // "no one" is the default
 			c := New()
 			args := []string{format(p, c.vals[i])}
 			if p.has(fMultiArg) {
@@ -99,7 +99,7 @@ func TestAliases(t *testing.T) {
 		t.Errorf("Get = %q", got)
 	}
 	// The glob reports both names, each once.
-	got := c.Get("hash-max-*-entries", "hash-max-ziplist-entries", "*ziplist-entries")
+	got := c.Get("hash-max-*-entries", "hash-max-ziplist-entries", "hash*ziplist-entries")
 	want := []string{"hash-max-listpack-entries", "100", "hash-max-ziplist-entries", "100"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Get = %q, want %q", got, want)
@@ -114,7 +114,7 @@ func TestAliases(t *testing.T) {
 
 func TestGetOrderAndDedup(t *testing.T) {
 	c := New()
-	got := c.Get("PORT", "port", "p?rt", "hz", "dynamic-*", "h*")
+	got := c.Get("PORT", "port", "p?rt", "hz", "dynamic-*", "h[l-z]*")
 	want := []string{"PORT", "6379", "hz", "10", "dynamic-hz", "yes", "hll-sparse-max-bytes", "3000"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Get = %q, want %q", got, want)
@@ -146,7 +146,7 @@ func TestStringMatch(t *testing.T) {
 		pat, s string
 		want   bool
 	}{
-		{"*", "", true},
+		{"*", "", false}, // as in Redis: the loop never runs on an empty string
 		{"*", "abc", true},
 		{"a*c", "abbbc", true},
 		{"a*c", "abbb", false},
@@ -309,9 +309,9 @@ func TestSetProtectedAndLoading(t *testing.T) {
 	}
 	writeFile(t, filepath.Join(dir, "file"), "")
 	for arg, want := range map[string]string{
-		"/nonexistent-taconite": "No such file or directory",
+		"/nonexistent-taconite":    "No such file or directory",
 		filepath.Join(dir, "file"): "Not a directory",
-		"": "No such file or directory",
+		"":                         "No such file or directory",
 	} {
 		err := c.SetWith(SetOptions{Local: true}, "dir", arg)
 		if err == nil || !strings.HasSuffix(err.Error(), "'dir') - "+want) {
@@ -418,6 +418,17 @@ latency-tracking-info-percentiles 50 99.99
 	}
 	if c.Int("loglevel") != 3 || c.Int("shutdown-on-sigterm") != 5 || c.Int("oom-score-adj") != 0 {
 		t.Error("enums")
+	}
+	// Names sharing a value print as the first of them, as in Redis.
+	mustSet(t, c, "oom-score-adj", "RELATIVE")
+	if c.String("oom-score-adj") != "yes" || c.Int("oom-score-adj") != 1 {
+		t.Errorf("oom-score-adj = %q", c.String("oom-score-adj"))
+	}
+	var warned []string
+	c.SetWarnf(func(f string, a ...any) { warned = append(warned, fmt.Sprintf(f, a...)) })
+	mustSet(t, c, "oom-score-adj-values", "800 200 0")
+	if len(warned) != 1 || !strings.Contains(warned[0], "non-privileged") || c.String("oom-score-adj-values") != "800 200 0" {
+		t.Errorf("oom values: %q %q", warned, c.String("oom-score-adj-values"))
 	}
 	if !c.Bool("lazyfree-lazy-user-del") || c.Bool("lazyfree-lazy-user-flush") {
 		t.Error("bools")
@@ -537,7 +548,7 @@ func TestArgsToConfig(t *testing.T) {
 func TestLoadArgs(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "r.conf")
-	writeFile(t, conf, "port 7000\nhz 20")
+	writeFile(t, conf, "port 7000\nhz 20\n")
 	c := New()
 	if err := c.LoadArgsFrom([]string{conf, "--hz", "30", "-"}, strings.NewReader("\nmaxmemory 1mb\n")); err != nil {
 		t.Fatal(err)
@@ -552,10 +563,15 @@ func TestLoadArgs(t *testing.T) {
 	if err := c.LoadArgsFrom([]string{"--port", "7001"}, nil); err != nil || c.File() != "" || c.Int("port") != 7001 {
 		t.Errorf("options only: %v", err)
 	}
-	// Stdin errors count lines through the file and stdin text.
+	// Errors count lines through the file, stdin and the options; "-"
+	// is only stdin first or last, elsewhere it is a value.
 	c = New()
-	err := c.LoadArgsFrom([]string{conf, "-", "--hz"}, strings.NewReader("port 1\n"))
-	if err == nil || !strings.Contains(err.Error(), "at line 4\n>>> 'hz'\n") {
+	err := c.LoadArgsFrom([]string{conf, "--hz", "-"}, strings.NewReader("port 1\n"))
+	if err == nil || !strings.Contains(err.Error(), "at line 5\n>>> 'hz'\n") {
+		t.Errorf("err = %v", err)
+	}
+	err = New().LoadArgsFrom([]string{conf, "-", "--hz", "5"}, strings.NewReader("port 1\n"))
+	if err == nil || !strings.Contains(err.Error(), "at line 4\n>>> '\"-\"'\n") {
 		t.Errorf("err = %v", err)
 	}
 }
@@ -591,10 +607,10 @@ func TestIncludes(t *testing.T) {
 
 func TestUnsupportedDirectives(t *testing.T) {
 	for text, want := range map[string]string{
-		"loadmodule /x.so":        "loadmodule is not supported: Taconite has no modules",
-		"loadmodule /x.so a b":    "loadmodule is not supported: Taconite has no modules",
-		"mymodule.setting 5":      "Module configs are not supported: Taconite has no modules",
-		"mymodule.setting":        "Module config specified without value",
+		"loadmodule /x.so":         "loadmodule is not supported: Taconite has no modules",
+		"loadmodule /x.so a b":     "loadmodule is not supported: Taconite has no modules",
+		"mymodule.setting 5":       "Module configs are not supported: Taconite has no modules",
+		"mymodule.setting":         "Module config specified without value",
 		"sentinel monitor a b c d": "sentinel directive while not in sentinel mode",
 	} {
 		err := New().LoadString(text, "")

@@ -65,7 +65,8 @@ func (c *Config) LoadArgs(args []string) error {
 	return c.LoadArgsFrom(args, os.Stdin)
 }
 
-// LoadArgsFrom is LoadArgs reading "-" from stdin instead of os.Stdin.
+// LoadArgsFrom is LoadArgs reading "-" from stdin (nil: nothing) instead of
+// os.Stdin.
 func (c *Config) LoadArgsFrom(args []string, stdin io.Reader) error {
 	if len(args) == 0 {
 		return nil
@@ -80,7 +81,7 @@ func (c *Config) LoadArgsFrom(args []string, stdin io.Reader) error {
 		}
 		text = t
 	}
-	if fromStdin {
+	if fromStdin && stdin != nil {
 		c.warn("Reading config from stdin")
 		data, err := io.ReadAll(stdin)
 		if err != nil {
@@ -125,12 +126,12 @@ func ArgsToConfig(args []string) (file, options string, stdin bool) {
 				last := j == len(args)-1
 				nextIsOption := !last && strings.HasPrefix(args[j+1], "--")
 				switch {
-				case strings.EqualFold(a, "--save") && nextIsOption:
+				case asciiLower(a) == "--save" && nextIsOption:
 					b.WriteString(`""`)
 					handledLast = true
-				case strings.EqualFold(a, "--save") && last:
+				case asciiLower(a) == "--save" && last:
 					b.WriteString(`""`)
-				case strings.EqualFold(a, "--sentinel") && nextIsOption:
+				case asciiLower(a) == "--sentinel" && nextIsOption:
 					handledLast = true
 				}
 			} else {
@@ -250,21 +251,24 @@ func (c *Config) loadParam(p *param, idx int, args []string) string {
 		return msg
 	}
 	if p.kind == kindSave {
-		v = c.loadSave(c.vals[idx], v)
+		v = c.loadSave(c.vals[idx], v, len(words) == 1 && words[0] == "")
 	}
 	c.vals[idx] = v
 	return ""
 }
 
 // loadSave merges a "save" line read from a config: the first one
-// replaces the defaults, later ones add points, and save "" clears them.
-func (c *Config) loadSave(old, v value) value {
+// replaces the defaults and later ones add points; save "" clears them
+// all, while a bare "save" only drops the defaults if it comes first.
+func (c *Config) loadSave(old, v value, clear bool) value {
 	switch {
-	case len(v.nums) == 0:
+	case clear:
 		return v
 	case !c.saveLoaded:
 		c.saveLoaded = true
 		return v
+	case len(v.nums) == 0:
+		return old
 	}
 	return value{nums: append(append([]int64{}, old.nums...), v.nums...)}
 }

@@ -283,7 +283,7 @@ func memToULL(s string) (uint64, bool) {
 		u++
 	}
 	var mul uint64
-	switch strings.ToLower(s[u:]) {
+	switch asciiLower(s[u:]) {
 	case "", "b":
 		mul = 1
 	case "k":
@@ -353,7 +353,7 @@ func parseCDouble(s string) (float64, bool) {
 	if s == "" || isCSpace(s[0]) || strings.Contains(s, "_") {
 		return 0, false
 	}
-	body := strings.ToLower(strings.TrimLeft(s, "+-"))
+	body := asciiLower(strings.TrimLeft(s, "+-"))
 	if len(s)-len(strings.TrimLeft(s, "+-")) > 1 {
 		return 0, false
 	}

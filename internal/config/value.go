@@ -18,19 +18,11 @@ type value struct {
 	fl   []float64 // latency percentiles
 }
 
-func (v value) clone() value {
-	v.strs = append([]string(nil), v.strs...)
-	v.nums = append([]int64(nil), v.nums...)
-	v.fl = append([]float64(nil), v.fl...)
-	return v
-}
-
 // Client classes of client-output-buffer-limit, in Redis's order.
 const (
 	obufNormal = iota
 	obufReplica
 	obufPubsub
-	obufClasses
 )
 
 var (
@@ -84,7 +76,6 @@ const (
 	NotifyEvicted  = 1 << 9  // e
 	NotifyStream   = 1 << 10 // t
 	NotifyKeyMiss  = 1 << 11 // m (not part of A)
-	NotifyLoaded   = 1 << 12 // module key loaded; no letter
 	NotifyModule   = 1 << 13 // d
 	NotifyNew      = 1 << 14 // n (not part of A)
 	// NotifyAll is what "A" stands for.
@@ -159,7 +150,7 @@ func formatNotify(flags int64) string {
 // enumByName looks a name up case-insensitively.
 func enumByName(items []enumItem, name string) (int64, bool) {
 	for _, it := range items {
-		if strings.EqualFold(it.name, name) {
+		if it.name == asciiLower(name) {
 			return it.val, true
 		}
 	}
@@ -267,7 +258,8 @@ func checkBounds(p *param, n int64) string {
 // parseValue validates args for p and builds the new value. old is the
 // current value, which "dir" resolves relative paths against. It returns
 // Redis's error text on failure. Argument-count checks that depend on where
-// the words came from (file or CONFIG SET) are the caller's.
+// the words came from (file or CONFIG SET) are the caller's. Callers hold
+// c.mu, so warnings go straight to c.warnf.
 func (c *Config) parseValue(p *param, args []string, old value) (value, string) {
 	one := ""
 	if len(args) > 0 {
@@ -276,7 +268,7 @@ func (c *Config) parseValue(p *param, args []string, old value) (value, string) 
 	var v value
 	switch p.kind {
 	case kindBool:
-		switch strings.ToLower(one) {
+		switch asciiLower(one) {
 		case "yes":
 			v.n = 1
 		case "no":
@@ -345,7 +337,7 @@ func (c *Config) parseValue(p *param, args []string, old value) (value, string) 
 		v.nums = append([]int64(nil), old.nums...)
 		for j := 0; j < len(args); j += 4 {
 			class := -1
-			switch strings.ToLower(args[j]) {
+			switch asciiLower(args[j]) {
 			case "normal":
 				class = obufNormal
 			case "slave", "replica":
@@ -376,6 +368,10 @@ func (c *Config) parseValue(p *param, args []string, old value) (value, string) 
 			}
 			v.nums = append(v.nums, n)
 		}
+		if (v.nums[1] < v.nums[0] || v.nums[2] < v.nums[1]) && c.warnf != nil {
+			// Kept anyway: privileged processes can still use them.
+			c.warnf("The oom-score-adj-values configuration may not work for non-privileged processes! Please consult the documentation.")
+		}
 	case kindNotify:
 		if len(args) != 1 {
 			return v, "wrong number of arguments"
@@ -397,7 +393,7 @@ func (c *Config) parseValue(p *param, args []string, old value) (value, string) 
 		if len(args) != 2 {
 			return v, "wrong number of arguments"
 		}
-		if strings.EqualFold(args[0], "no") && strings.EqualFold(args[1], "one") {
+		if asciiLower(args[0]) == "no" && asciiLower(args[1]) == "one" {
 			return v, ""
 		}
 		port, full, _ := cStrtoll(args[1], 10)
