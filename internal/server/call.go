@@ -45,32 +45,32 @@ func (e *errStats) add(msg string) {
 
 // dispatch is the one gate every command passes, in Redis's order: lookup,
 // arity, authentication, then execution under the shard locks of its keys.
-func (s *Server) dispatch(c *client, argv [][]byte) {
+// It returns false, having done nothing, when CLIENT PAUSE holds the
+// command back; the caller keeps it and retries when the pause ends.
+func (s *Server) dispatch(c *client, argv [][]byte) bool {
 	if c.replyMode == replySkipNext {
 		c.replyMode = replySkipThis
-	} else if c.replyMode == replySkipThis {
-		c.replyMode = replyOn
 	}
 	defer func() {
 		if c.replyMode == replySkipThis {
 			c.replyMode = replyOn
 		}
 	}()
-	s.stats.commands.Add(1)
-	c.lastIO.Store(time.Now().UnixMilli())
+	start := time.Now()
+	c.lastIO.Store(start.UnixMilli())
 	cmd := s.table.Lookup(argv[0])
 	var h *handler
 	if cmd != nil && cmd.Subcommands != nil && len(argv) < 2 {
 		// A container alone ("CONFIG"): its own arity (-2) fails.
 		c.replyRejected(cmd, rerr.WrongArity(cmd.FullName()))
-		return
+		return true
 	}
 	if cmd != nil {
 		if cmd.Subcommands != nil && len(argv) >= 2 {
 			sub := cmd.Sub(argv[1])
 			if sub == nil {
 				c.replyRejected(nil, rerr.UnknownSubcommand(argv[1], string(argv[0])))
-				return
+				return true
 			}
 			cmd = sub
 		}
@@ -81,20 +81,26 @@ func (s *Server) dispatch(c *client, argv [][]byte) {
 		// answer as Redis does for a command it does not have.
 		if cmd != nil && cmd.Parent != nil {
 			c.replyRejected(nil, rerr.UnknownSubcommand(argv[1], string(argv[0])))
-			return
+			return true
 		}
 		c.replyRejected(nil, rerr.UnknownCommand(argv[0], argv[1:]))
-		return
+		return true
 	}
 	if !cmd.ArityOK(len(argv)) {
 		c.replyRejected(cmd, rerr.WrongArity(cmd.FullName()))
-		return
+		return true
 	}
 	if !c.authed && cmd.Flags&command.FlagNoAuth == 0 {
 		c.replyRejected(cmd, rerr.NoAuth)
-		return
+		return true
 	}
-	s.waitIfPaused(cmd)
+	if s.pauseHolds(cmd) {
+		if c.replyMode == replySkipThis {
+			c.replyMode = replySkipNext
+		}
+		return false
+	}
+	s.stats.commands.Add(1)
 	var mask uint64
 	if h.lockAll {
 		mask = s.ks.AllShards()
@@ -108,8 +114,7 @@ func (s *Server) dispatch(c *client, argv [][]byte) {
 		c.keyIdx = idx[:0]
 	}
 	c.errored = false
-	start := time.Now()
-	s.exec(c, h, argv, mask)
+	s.exec(c, h, argv, mask, start)
 	dur := time.Since(start)
 	st := &s.cmdStats[cmd.ID]
 	st.calls.Add(1)
@@ -126,12 +131,13 @@ func (s *Server) dispatch(c *client, argv [][]byte) {
 	c.mu.Lock()
 	c.lastCmd = cmd.FullName()
 	c.mu.Unlock()
+	return true
 }
 
 // exec runs a handler with its shard locks held. A panic in a handler is a
 // bug: it is logged with its stack, the client gets an error, the locks are
 // released and the server keeps serving.
-func (s *Server) exec(c *client, h *handler, argv [][]byte, mask uint64) {
+func (s *Server) exec(c *client, h *handler, argv [][]byte, mask uint64, now time.Time) {
 	s.ks.Lock(mask)
 	defer func() {
 		s.ks.Unlock(mask)
@@ -141,7 +147,7 @@ func (s *Server) exec(c *client, h *handler, argv [][]byte, mask uint64) {
 			c.replyError(fmt.Sprintf("ERR internal error in '%s'", h.name))
 		}
 	}()
-	s.ks.Begin(&c.tx, c.db, mask)
+	s.ks.Begin(&c.tx, c.db, mask, now)
 	h.fn(c, argv)
 }
 
@@ -153,26 +159,27 @@ func (c *client) replyRejected(cmd *command.Command, msg string) {
 	c.replyError(msg)
 }
 
-// waitIfPaused blocks the command while CLIENT PAUSE is in force for it.
-func (s *Server) waitIfPaused(cmd *command.Command) {
+// pauseHolds reports whether CLIENT PAUSE is in force for cmd.
+func (s *Server) pauseHolds(cmd *command.Command) bool {
 	s.pauseMu.Lock()
 	defer s.pauseMu.Unlock()
-	for {
-		if s.pauseUntil.IsZero() || !time.Now().Before(s.pauseUntil) {
-			s.pauseUntil = time.Time{}
-			return
-		}
-		if s.pauseWrite && cmd.Flags&(command.FlagWrite|command.FlagMayReplicate) == 0 {
-			return
-		}
-		// Wake at the deadline even if nobody calls UNPAUSE.
-		d := time.Until(s.pauseUntil)
-		t := time.AfterFunc(d, func() {
-			s.pauseMu.Lock()
-			s.pauseCond.Broadcast()
-			s.pauseMu.Unlock()
-		})
-		s.pauseCond.Wait()
-		t.Stop()
+	if s.pauseUntil.IsZero() {
+		return false
+	}
+	if !time.Now().Before(s.pauseUntil) {
+		s.pauseUntil = time.Time{}
+		return false
+	}
+	if s.pauseWrite && cmd.Flags&(command.FlagWrite|command.FlagMayReplicate) == 0 {
+		return false
+	}
+	return true
+}
+
+// resumePaused lets every loop re-run the commands a pause held back.
+func (s *Server) resumePaused() {
+	for _, l := range s.loops {
+		l := l
+		l.post(l.resumePaused)
 	}
 }

@@ -268,6 +268,10 @@ func cmdClientPause(c *client, argv [][]byte) {
 	if s.pauseUntil.IsZero() || !s.pauseWrite || !writeOnly {
 		s.pauseWrite = writeOnly
 	}
+	if s.pauseTimer != nil {
+		s.pauseTimer.Stop()
+	}
+	s.pauseTimer = time.AfterFunc(time.Until(s.pauseUntil), s.resumePaused)
 	s.pauseMu.Unlock()
 	c.replyOK()
 }
@@ -276,8 +280,11 @@ func cmdClientUnpause(c *client, argv [][]byte) {
 	s := c.s
 	s.pauseMu.Lock()
 	s.pauseUntil = time.Time{}
-	s.pauseCond.Broadcast()
+	if s.pauseTimer != nil {
+		s.pauseTimer.Stop()
+	}
 	s.pauseMu.Unlock()
+	s.resumePaused()
 	c.replyOK()
 }
 
@@ -302,7 +309,7 @@ func (c *client) info() string {
 	}
 	idle := (now.UnixMilli() - c.lastIO.Load()) / 1000
 	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=0 psub=0 ssub=0 multi=-1 qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=0 oll=0 omem=0 tot-mem=%d events=r cmd=%s user=default redir=-1 resp=%d",
-		c.id, c.nc.RemoteAddr(), c.nc.LocalAddr(), 8, c.name, int(now.Sub(c.created).Seconds()), idle, flags,
+		c.id, c.raddr, c.laddr, c.fd, c.name, int(now.Sub(c.created).Seconds()), idle, flags,
 		c.dbShared.Load(), c.qbuf.Load(), 0, readBufInitial, readBufInitial, cmd, c.protoShared())
 }
 
@@ -372,7 +379,7 @@ func cmdClientKill(c *client, argv [][]byte) {
 	if len(argv) == 3 {
 		// Old form: CLIENT KILL addr.
 		for _, cl := range s.clientsSorted() {
-			if cl.nc.RemoteAddr().String() == string(argv[2]) {
+			if cl.raddr == string(argv[2]) {
 				cl.kill()
 				c.replyOK()
 				return
@@ -441,10 +448,10 @@ func cmdClientKill(c *client, argv [][]byte) {
 		if typ != nil && !clientIsType(cl, typ) {
 			continue
 		}
-		if addr != nil && cl.nc.RemoteAddr().String() != string(addr) {
+		if addr != nil && cl.raddr != string(addr) {
 			continue
 		}
-		if lad != nil && cl.nc.LocalAddr().String() != string(lad) {
+		if lad != nil && cl.laddr != string(lad) {
 			continue
 		}
 		if cl == c && skipme {

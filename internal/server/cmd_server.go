@@ -73,7 +73,7 @@ func (s *Server) feedMonitors(c *client, argv [][]byte) {
 	var b []byte
 	b = append(b, '+')
 	b = strconv.AppendInt(b, now.Unix(), 10)
-	b = append(b, fmt.Sprintf(".%06d [%d %s]", now.Nanosecond()/1000, c.db, c.nc.RemoteAddr())...)
+	b = append(b, fmt.Sprintf(".%06d [%d %s]", now.Nanosecond()/1000, c.db, c.raddr)...)
 	for _, a := range argv {
 		b = append(b, ' ')
 		b = appendRepr(b, a)
@@ -353,8 +353,10 @@ func (c *client) debugAllowed() bool {
 	case "yes":
 		return true
 	case "local":
-		if a, ok := c.nc.RemoteAddr().(*net.TCPAddr); ok && a.IP.IsLoopback() {
-			return true
+		if host, _, err := net.SplitHostPort(c.raddr); err == nil {
+			if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+				return true
+			}
 		}
 	}
 	c.replyError(rerr.DebugDisabled)

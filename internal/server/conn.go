@@ -1,12 +1,11 @@
 package server
 
 import (
-	"errors"
-	"io"
-	"net"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/taconite/taconite/internal/keyspace"
 	"github.com/taconite/taconite/internal/resp"
@@ -31,37 +30,43 @@ const (
 	replySkipThis
 )
 
-// client is one connection. Fields below mu are read by other goroutines
-// (CLIENT LIST, CLIENT KILL, INFO); the rest belong to the connection's own
-// goroutine.
+// client is one connection. It belongs to one event loop: the fields in
+// the first group are used only by that loop's goroutine. Fields under wmu
+// and mu are shared with other goroutines (pushers, CLIENT LIST/KILL).
 type client struct {
-	s  *Server
-	id int64
-	nc net.Conn
+	s     *Server
+	id    int64
+	fd    int
+	loop  *loop
+	raddr string
+	laddr string
 
-	parser  resp.Parser
-	rbuf    []byte
-	out     []byte
-	proto   int
-	db      int
-	authed  bool
-	tx      keyspace.Tx
-	keyIdx  []int
-	scratch []byte
-
+	parser     resp.Parser
+	rbuf       []byte
+	start, end int // unparsed input is rbuf[start:end]
+	out        []byte
+	queued     bool // in the loop's flush queue
+	paused     bool // waiting for CLIENT PAUSE to end, input kept
+	proto      int
+	db         int
+	authed     bool
+	tx         keyspace.Tx
+	keyIdx     []int
+	scratch    []byte
 	replyMode  int
 	errored    bool // the current command replied with an error
 	closeAfter bool
-	curCmd     string
 
-	wmu sync.Mutex // serialises writes to nc between the owner and pushers (MONITOR)
+	wmu       sync.Mutex // guards the socket's write side and close
+	pend      []byte     // output the socket did not take yet
+	wantWrite bool       // EPOLLOUT armed
+	closed    bool
 
-	mu       sync.Mutex // guards the fields below
-	name     string
-	lastCmd  string
-	noEvict  bool
-	monitor  bool
-	flagsExt string
+	mu      sync.Mutex // guards the fields below
+	name    string
+	lastCmd string
+	noEvict bool
+	monitor bool
 
 	created     time.Time
 	lastIO      atomic.Int64 // unix ms of the last command
@@ -71,14 +76,17 @@ type client struct {
 	protoAtomic atomic.Int32 // proto, for CLIENT LIST
 }
 
-func (s *Server) newClient(nc net.Conn) *client {
+func (s *Server) newClient(fd int, raddr, laddr string) *client {
 	c := &client{
 		s:       s,
 		id:      s.nextClientID.Add(1),
-		nc:      nc,
+		fd:      fd,
+		raddr:   raddr,
+		laddr:   laddr,
 		proto:   2,
 		created: time.Now(),
 		keyIdx:  make([]int, 0, 16),
+		rbuf:    make([]byte, readBufInitial),
 	}
 	c.authed = *s.requirePass.Load() == ""
 	c.protoAtomic.Store(2)
@@ -86,135 +94,209 @@ func (s *Server) newClient(nc net.Conn) *client {
 	return c
 }
 
-// serve is the connection's goroutine: read what is there, run every
-// complete command in it, write all their replies with one write.
-func (c *client) serve() {
-	s := c.s
-	defer s.wg.Done()
-	defer c.cleanup()
-	c.rbuf = make([]byte, readBufInitial)
-	start, end := 0, 0
-	for {
-		if end == len(c.rbuf) {
-			start, end = c.makeRoom(start, end)
-			if c.closeAfter {
-				return
-			}
-		}
-		n, err := c.nc.Read(c.rbuf[end:])
-		if n > 0 {
-			s.stats.netInput.Add(int64(n))
-			end += n
-		}
-		if err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !c.killed.Load() {
-				s.log.Verbosef("Client id=%d closed: %v", c.id, err)
-			}
+// onReadable reads what the socket has (one read, as the poller is level
+// triggered) and runs every complete command in the buffer.
+func (c *client) onReadable() {
+	if c.end == len(c.rbuf) {
+		c.makeRoom()
+		if c.closeAfter {
+			c.close()
 			return
 		}
-		for start < end {
-			args, used, perr := c.parser.Parse(c.rbuf[start:end], resp.Limits{MaxBulkLen: s.maxBulkLen.Load()}, c.authed)
-			if perr != nil {
-				c.replyError("ERR " + perr.Error())
-				c.flush()
-				s.log.Verbosef("Protocol error (%s) from client: id=%d addr=%s", perr.Error(), c.id, c.nc.RemoteAddr())
-				return
-			}
-			if used == 0 {
-				break
-			}
-			start += used
-			if len(args) == 0 {
-				continue
-			}
-			c.qbuf.Store(int64(end - start))
-			s.dispatch(c, args)
-			if c.closeAfter || c.killed.Load() {
-				c.flush()
-				return
-			}
+	}
+	n, err := unix.Read(c.fd, c.rbuf[c.end:])
+	if err == unix.EAGAIN || err == unix.EINTR {
+		return
+	}
+	if n <= 0 || err != nil {
+		c.close()
+		return
+	}
+	c.s.stats.netInput.Add(int64(n))
+	c.end += n
+	c.processInput()
+}
+
+// processInput parses and runs the complete commands in the buffer. It
+// stops early, keeping the command, when CLIENT PAUSE holds it back.
+func (c *client) processInput() {
+	s := c.s
+	for c.start < c.end && !c.paused {
+		args, used, perr := c.parser.Parse(c.rbuf[c.start:c.end], resp.Limits{MaxBulkLen: s.maxBulkLen.Load()}, c.authed)
+		if perr != nil {
+			s.log.Verbosef("Protocol error (%s) from client: id=%d addr=%s", perr.Error(), c.id, c.raddr)
+			c.replyError("ERR " + perr.Error())
+			c.closeAfter = true
+			break
 		}
-		if start == end {
-			start, end = 0, 0
+		if used == 0 {
+			break
+		}
+		if len(args) == 0 {
+			c.start += used
+			continue
+		}
+		c.qbuf.Store(int64(c.end - c.start))
+		if !s.dispatch(c, args) {
+			// Held back by CLIENT PAUSE: parse it again when resumed.
 			c.parser.Reset()
+			c.paused = true
+			c.loop.paused = append(c.loop.paused, c)
+			break
 		}
-		if len(c.out) > 0 {
-			if !c.flush() {
-				return
-			}
+		c.start += used
+		if c.closeAfter || c.killed.Load() {
+			break
 		}
+	}
+	if c.start == c.end {
+		c.start, c.end = 0, 0
+	}
+	if c.closeAfter || c.killed.Load() {
+		c.flushOut()
+		c.close()
+		return
+	}
+	if len(c.out) > 0 && !c.queued {
+		c.queued = true
+		c.loop.flushq = append(c.loop.flushq, c)
 	}
 }
 
 // makeRoom frees or adds space at the end of the read buffer when it is
 // full: it moves the unparsed tail to the front, and grows the buffer when
 // the current command needs more, refusing past client-query-buffer-limit.
-func (c *client) makeRoom(start, end int) (int, int) {
-	if start > 0 {
-		copy(c.rbuf, c.rbuf[start:end])
-		end -= start
-		start = 0
-		if end < len(c.rbuf) {
-			return start, end
+func (c *client) makeRoom() {
+	if c.start > 0 {
+		copy(c.rbuf, c.rbuf[c.start:c.end])
+		c.end -= c.start
+		c.start = 0
+		if c.end < len(c.rbuf) {
+			return
 		}
 	}
 	size := len(c.rbuf) * 2
 	if need := c.parser.Need(); need > bigArg && need > len(c.rbuf) {
 		size = need
 	}
-	if int64(size) > c.s.queryBufLimit.Load() {
-		if int64(len(c.rbuf)) >= c.s.queryBufLimit.Load() {
-			c.s.log.Warningf("Closing client that reached max query buffer length: id=%d addr=%s (qbuf initial bytes: %q)", c.id, c.nc.RemoteAddr(), c.rbuf[:min(64, end)])
+	limit := c.s.queryBufLimit.Load()
+	if int64(size) > limit {
+		if int64(len(c.rbuf)) >= limit {
+			c.s.log.Warningf("Closing client that reached max query buffer length: id=%d addr=%s (qbuf initial bytes: %q)", c.id, c.raddr, c.rbuf[:min(64, c.end)])
 			c.closeAfter = true
-			return start, end
+			return
 		}
-		size = int(c.s.queryBufLimit.Load())
+		size = int(limit)
 	}
 	nb := make([]byte, size)
-	copy(nb, c.rbuf[:end])
+	copy(nb, c.rbuf[:c.end])
 	c.rbuf = nb
-	return start, end
 }
 
-// flush writes the pending replies; false when the connection failed.
-func (c *client) flush() bool {
+// flushOut writes the replies of the batch, with one write when the socket
+// takes them all; what it does not take waits for EPOLLOUT.
+func (c *client) flushOut() {
+	c.queued = false
 	if len(c.out) == 0 {
-		return true
+		return
 	}
-	c.wmu.Lock()
-	n, err := c.nc.Write(c.out)
-	c.wmu.Unlock()
-	c.s.stats.netOutput.Add(int64(n))
+	c.write(c.out)
 	if cap(c.out) > outShrink {
 		c.out = nil
 	} else {
 		c.out = c.out[:0]
 	}
-	return err == nil
+}
+
+// write sends b, keeping what the socket does not take in pend. Safe from
+// any goroutine.
+func (c *client) write(b []byte) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closed {
+		return
+	}
+	if len(c.pend) > 0 {
+		c.pend = append(c.pend, b...)
+		return
+	}
+	n, err := unix.Write(c.fd, b)
+	if n > 0 {
+		c.s.stats.netOutput.Add(int64(n))
+	}
+	if n < 0 {
+		n = 0
+	}
+	if err != nil && err != unix.EAGAIN && err != unix.EINTR {
+		// The read side will see the error and close the connection.
+		unix.Shutdown(c.fd, unix.SHUT_RDWR)
+		return
+	}
+	if n < len(b) {
+		c.pend = append(c.pend, b[n:]...)
+		if !c.wantWrite {
+			c.wantWrite = true
+			c.loop.watch(c.fd, true)
+		}
+	}
+}
+
+// onWritable sends pending output once the socket has room.
+func (c *client) onWritable() {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.closed {
+		return
+	}
+	for len(c.pend) > 0 {
+		n, err := unix.Write(c.fd, c.pend)
+		if n > 0 {
+			c.s.stats.netOutput.Add(int64(n))
+			c.pend = c.pend[n:]
+		}
+		if err == unix.EAGAIN {
+			return
+		}
+		if err != nil {
+			unix.Shutdown(c.fd, unix.SHUT_RDWR)
+			return
+		}
+	}
+	c.pend = nil
+	if c.wantWrite {
+		c.wantWrite = false
+		c.loop.watch(c.fd, false)
+	}
 }
 
 // push writes bytes from another goroutine (MONITOR feed).
-func (c *client) push(b []byte) {
-	c.wmu.Lock()
-	c.nc.SetWriteDeadline(time.Now().Add(time.Second))
-	n, err := c.nc.Write(b)
-	c.nc.SetWriteDeadline(time.Time{})
-	c.wmu.Unlock()
-	c.s.stats.netOutput.Add(int64(n))
-	if err != nil {
-		c.kill()
-	}
-}
+func (c *client) push(b []byte) { c.write(b) }
 
-// kill closes the connection from any goroutine.
+// kill closes the connection from any goroutine: it shuts the socket down
+// and the owning loop, seeing the end of input, releases it.
 func (c *client) kill() {
 	if c.killed.CompareAndSwap(false, true) {
-		c.nc.Close()
+		c.wmu.Lock()
+		if !c.closed {
+			unix.Shutdown(c.fd, unix.SHUT_RDWR)
+		}
+		c.wmu.Unlock()
 	}
 }
 
-func (c *client) cleanup() {
-	c.nc.Close()
+// close releases the connection. Only the owning loop calls it, so the fd
+// cannot be reused while another goroutine still names it: they check
+// closed under wmu.
+func (c *client) close() {
+	c.wmu.Lock()
+	if c.closed {
+		c.wmu.Unlock()
+		return
+	}
+	c.closed = true
+	c.loop.forget(c)
+	unix.Close(c.fd)
+	c.wmu.Unlock()
 	s := c.s
 	s.mu.Lock()
 	delete(s.clients, c.id)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"runtime"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -48,10 +49,13 @@ type Server struct {
 	startTime time.Time
 	runID     string
 
-	mu        sync.Mutex // guards clients, listeners, monitors
-	clients   map[int64]*client
-	listeners []net.Listener
-	monitors  map[int64]*client
+	loops []*loop // fixed once Run starts
+
+	mu       sync.Mutex // guards clients, addrs, monitors
+	clients  map[int64]*client
+	addrs    []net.Addr
+	monitors map[int64]*client
+	stopping atomic.Bool
 
 	nextClientID atomic.Int64
 	monitorCount atomic.Int32
@@ -70,10 +74,10 @@ type Server struct {
 	errStats errStats
 	slowlog  slowlog
 
-	pauseMu    sync.Mutex // guards pauseUntil and pauseWrite
+	pauseMu    sync.Mutex // guards pauseUntil, pauseWrite and pauseTimer
 	pauseUntil time.Time
 	pauseWrite bool
-	pauseCond  *sync.Cond
+	pauseTimer *time.Timer
 
 	debugNoActiveExpire atomic.Bool
 	dirtyCount          atomic.Int64
@@ -109,7 +113,6 @@ func NewWithOptions(cfg *config.Config, opts Options) *Server {
 		shutdownCh: make(chan struct{}),
 	}
 	s.lastSave = s.startTime
-	s.pauseCond = sync.NewCond(&s.pauseMu)
 	if s.log == nil {
 		lvl, _ := logging.ParseLevel(cfg.String("loglevel"))
 		s.log = logging.New(os.Stdout, lvl)
@@ -194,11 +197,7 @@ func (s *Server) Keyspace() *keyspace.Keyspace { return s.ks }
 func (s *Server) Addrs() []net.Addr {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []net.Addr
-	for _, l := range s.listeners {
-		out = append(out, l.Addr())
-	}
-	return out
+	return append([]net.Addr(nil), s.addrs...)
 }
 
 // Run serves until ctx is done or SHUTDOWN; it returns after every
@@ -212,26 +211,55 @@ func (s *Server) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	n := runtime.GOMAXPROCS(0)
+	for i := 0; i < n; i++ {
+		l, err := newLoop(s)
+		if err != nil {
+			return err
+		}
+		s.loops = append(s.loops, l)
+	}
 	s.mu.Lock()
-	s.listeners = ls
+	for _, ln := range ls {
+		s.addrs = append(s.addrs, ln.Addr())
+		fd, err := listenerFD(ln)
+		if err != nil {
+			s.mu.Unlock()
+			return err
+		}
+		// Loop 0 accepts and deals connections out to every loop.
+		s.loops[0].listenFD[fd] = true
+		if err := s.loops[0].add(fd); err != nil {
+			s.mu.Unlock()
+			return err
+		}
+	}
 	s.mu.Unlock()
 	for _, w := range s.cfg.Unimplemented() {
 		s.log.Warningf("Directive '%s' is accepted but not implemented by Taconite yet; its value is stored and has no effect.", w)
 	}
-	s.log.Noticef("Taconite %s (Redis %s compatible) started, pid=%d", Version, RedisVersion, os.Getpid())
-	for _, l := range ls {
-		s.log.Noticef("Listening on %s", l.Addr())
+	s.log.Noticef("Taconite %s (Redis %s compatible) started, pid=%d, %d event loops", Version, RedisVersion, os.Getpid(), n)
+	for _, a := range s.addrs {
+		s.log.Noticef("Listening on %s", a)
+	}
+	for _, l := range s.loops {
 		s.wg.Add(1)
-		go s.acceptLoop(l)
+		go l.run(s.wg.Done)
 	}
 	s.wg.Add(1)
 	go s.cron()
 	s.log.Noticef("Ready to accept connections tcp")
 	select {
 	case <-ctx.Done():
+		s.log.Warningf("Received shutdown signal, scheduling shutdown...")
 	case <-s.shutdownCh:
+		s.log.Warningf("User requested shutdown...")
 	}
-	s.shutdown()
+	s.Shutdown()
+	s.stopping.Store(true)
+	for _, l := range s.loops {
+		l.post(func() {})
+	}
 	s.wg.Wait()
 	s.log.Noticef("Taconite is now ready to exit, bye bye...")
 	return nil
@@ -265,7 +293,7 @@ func (s *Server) listen() ([]net.Listener, error) {
 			for _, o := range ls {
 				o.Close()
 			}
-			return nil, fmt.Errorf("Could not create server TCP listening socket %s: %w", net.JoinHostPort(addr, strconv.FormatInt(port, 10)), err)
+			return nil, fmt.Errorf("Warning: Could not create server TCP listening socket %s: %w", net.JoinHostPort(addr, strconv.FormatInt(port, 10)), err)
 		}
 		ls = append(ls, l)
 	}
@@ -275,60 +303,9 @@ func (s *Server) listen() ([]net.Listener, error) {
 	return ls, nil
 }
 
-func (s *Server) acceptLoop(l net.Listener) {
-	defer s.wg.Done()
-	for {
-		nc, err := l.Accept()
-		if err != nil {
-			select {
-			case <-s.shutdownCh:
-				return
-			default:
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			s.log.Warningf("Accepting client connection: %v", err)
-			continue
-		}
-		s.stats.connections.Add(1)
-		c := s.newClient(nc)
-		s.mu.Lock()
-		n := len(s.clients)
-		if int64(n) >= s.maxClients.Load() {
-			s.mu.Unlock()
-			s.stats.rejectedConns.Add(1)
-			nc.Write([]byte("-ERR max number of clients reached\r\n"))
-			nc.Close()
-			continue
-		}
-		s.clients[c.id] = c
-		s.mu.Unlock()
-		s.wg.Add(1)
-		go c.serve()
-	}
-}
-
 // Shutdown asks Run to stop.
 func (s *Server) Shutdown() {
 	s.shutdownOnce.Do(func() { close(s.shutdownCh) })
-}
-
-func (s *Server) shutdown() {
-	s.Shutdown()
-	s.log.Warningf("User requested shutdown...")
-	s.mu.Lock()
-	for _, l := range s.listeners {
-		l.Close()
-	}
-	for _, c := range s.clients {
-		c.nc.Close()
-	}
-	s.mu.Unlock()
 }
 
 // cron runs the periodic work at hz: active expiry and incremental

@@ -35,7 +35,7 @@ func (l *slowlog) maybeAdd(s *Server, c *client, argv [][]byte, d time.Duration)
 	if limit < 0 || d.Microseconds() < limit {
 		return
 	}
-	e := slowEntry{at: time.Now().Unix(), usec: d.Microseconds(), addr: c.nc.RemoteAddr().String()}
+	e := slowEntry{at: time.Now().Unix(), usec: d.Microseconds(), addr: c.raddr}
 	c.mu.Lock()
 	e.name = c.name
 	c.mu.Unlock()

@@ -1,0 +1,172 @@
+package keyspace
+
+import (
+	"fmt"
+	"math/bits"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/taconite/taconite/internal/ds/kvtable"
+)
+
+func TestSlotHashTags(t *testing.T) {
+	// Values from Redis Cluster's specification examples and CLUSTER KEYSLOT.
+	cases := map[string]int{
+		"foo":                  12182,
+		"bar":                  5061,
+		"{user1000}.following": Slot([]byte("user1000")),
+		"{}foo":                Slot([]byte("{}foo")),
+		"123456789":            12739,
+	}
+	for k, want := range cases {
+		if got := Slot([]byte(k)); got != want {
+			t.Errorf("Slot(%q) = %d, want %d", k, got, want)
+		}
+	}
+	if Slot([]byte("{a}x")) != Slot([]byte("{a}y")) {
+		t.Error("hash tag not honoured")
+	}
+}
+
+func TestParseInt(t *testing.T) {
+	for s, want := range map[string]bool{
+		"0": true, "-1": true, "9223372036854775807": true, "-9223372036854775808": true,
+		"9223372036854775808": false, "01": false, "+1": false, " 1": false, "-0": false, "": false, "-": false,
+	} {
+		if _, ok := ParseInt([]byte(s)); ok != want {
+			t.Errorf("ParseInt(%q) ok=%v want %v", s, ok, want)
+		}
+	}
+}
+
+func lockAllTx(ks *Keyspace) *Tx {
+	tx := &Tx{}
+	ks.Lock(ks.AllShards())
+	ks.Begin(tx, 0, ks.AllShards(), time.Now())
+	return tx
+}
+
+func TestLazyExpiryUsesInjectedClock(t *testing.T) {
+	clk := NewFakeClock(1_000_000)
+	var expired []string
+	ks := New(Options{Clock: clk, OnExpire: func(db int, key []byte) { expired = append(expired, string(key)) }})
+	tx := lockAllTx(ks)
+	tx.SetString([]byte("k"), []byte("v"), clk.NowMs()+100)
+	ks.Unlock(ks.AllShards())
+
+	clk.Advance(100 * time.Millisecond)
+	tx = lockAllTx(ks)
+	if _, ok := tx.Get([]byte("k")); ok {
+		t.Fatal("key visible at its expire time")
+	}
+	ks.Unlock(ks.AllShards())
+	if len(expired) != 1 || expired[0] != "k" {
+		t.Fatalf("OnExpire calls: %v", expired)
+	}
+	if ks.Totals().ExpiredKeys != 1 {
+		t.Fatal("expired_keys not counted")
+	}
+}
+
+func TestUnlockedShardPanics(t *testing.T) {
+	ks := New(Options{})
+	tx := &Tx{}
+	ks.Begin(tx, 0, 0, time.Now())
+	defer func() {
+		if recover() == nil {
+			t.Fatal("access without the shard lock did not panic")
+		}
+	}()
+	tx.Get([]byte("x"))
+}
+
+// TestScanGuarantee: keys present for the whole iteration are returned,
+// across shards, while other keys come and go between calls.
+func TestScanGuarantee(t *testing.T) {
+	ks := New(Options{})
+	tx := lockAllTx(ks)
+	for i := 0; i < 5000; i++ {
+		tx.SetString([]byte("stay:"+strconv.Itoa(i)), []byte("v"), 0)
+	}
+	seen := map[string]bool{}
+	cursor := uint64(0)
+	n := 0
+	for {
+		cursor = tx.Scan(cursor, 50, func(e kvtable.Entry) { seen[string(e.Key())] = true })
+		// Churn: add many keys (forcing growth) and remove some.
+		for j := 0; j < 200; j++ {
+			k := []byte(fmt.Sprintf("tmp:%d:%d", n, j))
+			tx.SetString(k, []byte("x"), 0)
+			if j%2 == 0 {
+				tx.Delete(k)
+			}
+		}
+		n++
+		if cursor == 0 {
+			break
+		}
+	}
+	ks.Unlock(ks.AllShards())
+	for i := 0; i < 5000; i++ {
+		if !seen["stay:"+strconv.Itoa(i)] {
+			t.Fatalf("SCAN missed stay:%d", i)
+		}
+	}
+}
+
+func TestActiveExpire(t *testing.T) {
+	clk := NewFakeClock(1_000_000)
+	ks := New(Options{Clock: clk})
+	tx := lockAllTx(ks)
+	for i := 0; i < 1000; i++ {
+		tx.SetString([]byte("e"+strconv.Itoa(i)), []byte("v"), clk.NowMs()+10)
+	}
+	tx.SetString([]byte("keep"), []byte("v"), 0)
+	ks.Unlock(ks.AllShards())
+	clk.Advance(time.Second)
+	var r uint64
+	rnd := func(n uint64) uint64 { r = r*6364136223846793005 + 1442695040888963407; return (r >> 33) % n }
+	total := 0
+	for i := 0; i < 100 && total < 1000; i++ {
+		total += ks.ActiveExpire(time.Second, rnd)
+	}
+	if total != 1000 {
+		t.Fatalf("active expiry removed %d of 1000", total)
+	}
+	if got := ks.Info()[0].Keys; got != 1 {
+		t.Fatalf("%d keys left", got)
+	}
+}
+
+// BenchmarkParallelSetGet measures SET+GET on distinct keys through the
+// lock/Tx path; run with -cpu 1,2 to see scaling across cores.
+func BenchmarkParallelSetGet(b *testing.B) {
+	ks := New(Options{})
+	val := make([]byte, 64)
+	var id atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		w := id.Add(1)
+		tx := &Tx{}
+		key := []byte(fmt.Sprintf("w%d:key:0000000", w))
+		i := 0
+		for pb.Next() {
+			i++
+			n := i % 100000
+			for p := len(key) - 1; p >= len(key)-7; p-- {
+				key[p] = byte('0' + n%10)
+				n /= 10
+			}
+			mask := uint64(1) << uint(ks.ShardOf(key))
+			ks.Lock(mask)
+			ks.Begin(tx, 0, mask, time.Now())
+			tx.SetString(key, val, 0)
+			if _, ok := tx.Get(key); !ok {
+				b.Fatal("lost key")
+			}
+			ks.Unlock(mask)
+		}
+	})
+	_ = bits.Len
+}
