@@ -2,10 +2,10 @@ package keyspace
 
 import (
 	"errors"
-	"time"
 	"math/bits"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/taconite/taconite/internal/ds/kvtable"
 )

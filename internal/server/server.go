@@ -2,12 +2,12 @@ package server
 
 import (
 	"context"
-	"runtime"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
