@@ -243,6 +243,7 @@ func (c *Config) checkSetNames(opt SetOptions, pairs []string) ([]setItem, error
 		invalid     bool
 		denyLoading bool
 		unknown     string
+		haveUnknown bool // unknown may be "" itself
 		errName     string
 		errMsg      string
 	)
@@ -251,7 +252,7 @@ func (c *Config) checkSetNames(opt SetOptions, pairs []string) ([]setItem, error
 		e, ok := lookup(name)
 		if !ok {
 			if !invalid {
-				unknown = name
+				unknown, haveUnknown = name, true
 				invalid = true
 			}
 			continue
@@ -290,7 +291,7 @@ func (c *Config) checkSetNames(opt SetOptions, pairs []string) ([]setItem, error
 	switch {
 	case denyLoading:
 		return nil, errors.New("LOADING Redis is loading the dataset in memory")
-	case unknown != "":
+	case haveUnknown:
 		return nil, fmt.Errorf("ERR Unknown option or number of arguments for CONFIG SET - '%s'", unknown)
 	case invalid:
 		return nil, setFailed(errName, errMsg)

@@ -145,6 +145,7 @@ type Keyspace struct {
 	clock    Clock
 	wall     bool // clock is the wall clock
 	onExpire func(db int, key []byte)
+	access   accessMode
 }
 
 // shard is one lock domain: the slice of every database whose keys hash to
@@ -238,6 +239,7 @@ func (ks *Keyspace) Begin(tx *Tx, db int, mask uint64, now time.Time) {
 	} else {
 		tx.Now = ks.clock.NowMs()
 	}
+	tx.access = ks.initialAccess(tx.Now)
 }
 
 // Totals sums the shard counters; it locks each shard in turn.

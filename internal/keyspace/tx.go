@@ -15,6 +15,9 @@ type Tx struct {
 	DB     int
 	Now    int64
 	locked uint64
+	access uint32 // access field for records this command writes
+	// NoTouch: reads leave access clocks alone (CLIENT NO-TOUCH, OBJECT).
+	NoTouch bool
 }
 
 // Keyspace returns the keyspace the Tx works on.
@@ -30,7 +33,9 @@ func (t *Tx) table(db int, key []byte) (*shard, *kvtable.Table) {
 		panic("keyspace: access to a shard the command did not lock (key specs wrong?)")
 	}
 	sh := &t.ks.shards[i]
-	return sh, sh.tables[db]
+	tb := sh.tables[db]
+	tb.Access = t.access
+	return sh, tb
 }
 
 // lookup finds key in db, removing it if its time has passed.
@@ -41,7 +46,20 @@ func (t *Tx) lookup(db int, key []byte) (*shard, *kvtable.Table, kvtable.Entry, 
 		t.expire(sh, tb, db, key)
 		return sh, tb, kvtable.Entry{}, false
 	}
+	if ok && !t.NoTouch {
+		e.SetAccess(t.ks.touched(e.Access(), t.Now))
+	}
 	return sh, tb, e, ok
+}
+
+// Peek looks key up without touching its access clock or the hit/miss
+// counters (OBJECT, DEBUG OBJECT).
+func (t *Tx) Peek(key []byte) (kvtable.Entry, bool) {
+	no := t.NoTouch
+	t.NoTouch = true
+	_, _, e, ok := t.lookup(t.DB, key)
+	t.NoTouch = no
+	return e, ok
 }
 
 func (t *Tx) expire(sh *shard, tb *kvtable.Table, db int, key []byte) {

@@ -141,7 +141,7 @@ func cmdModuleList(c *client, argv [][]byte) { c.replyArrayLen(0) }
 // --- OBJECT ---
 
 func (c *client) objectLookup(key []byte) (e keyspaceEntry, ok bool) {
-	return c.tx.GetW(key)
+	return c.tx.Peek(key)
 }
 
 func cmdObjectEncoding(c *client, argv [][]byte) {
@@ -189,28 +189,24 @@ func cmdObjectIdletime(c *client, argv [][]byte) {
 		c.replyNull()
 		return
 	}
-	if strings.Contains(c.s.cfg.String("maxmemory-policy"), "lfu") {
+	if c.s.ks.LFU() {
 		c.replyError("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
 		return
 	}
-	idle := int64(lruClock(c.tx.Now)) - int64(e.Access())
-	if idle < 0 {
-		idle = 0
-	}
-	c.replyInt(idle)
+	c.replyInt(keyspace.IdleSeconds(e.Access(), c.tx.Now))
 }
 
 func cmdObjectFreq(c *client, argv [][]byte) {
-	_, ok := c.objectLookup(argv[2])
+	e, ok := c.objectLookup(argv[2])
 	if !ok {
 		c.replyNull()
 		return
 	}
-	if !strings.Contains(c.s.cfg.String("maxmemory-policy"), "lfu") {
+	if !c.s.ks.LFU() {
 		c.replyError("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
 		return
 	}
-	c.replyInt(0)
+	c.replyInt(int64(c.s.ks.LFUCounter(e.Access(), c.tx.Now)))
 }
 
 func cmdObjectHelp(c *client, argv [][]byte) {
@@ -230,13 +226,9 @@ func cmdObjectHelp(c *client, argv [][]byte) {
 	)
 }
 
-// lruClock is the access clock stored with each key: seconds.
-func lruClock(nowMs int64) uint32 { return uint32(nowMs / 1000) }
-
-// touch records an access to key (OBJECT IDLETIME).
-func (c *client) touch(key []byte) {
-	c.tx.Touch(key, lruClock(c.tx.Now))
-}
+// touch records an access to key: reads already stamp their key, so this
+// is for TOUCH, whose lookup does too.
+func (c *client) touch(key []byte) {}
 
 // --- MEMORY ---
 
@@ -385,7 +377,7 @@ func cmdDebug(c *client, argv [][]byte) {
 		c.s.debugNoActiveExpire.Store(n == 0)
 		c.replyOK()
 	case eq(sub, "object") && len(argv) == 3:
-		e, ok := c.tx.GetW(argv[2])
+		e, ok := c.tx.Peek(argv[2])
 		if !ok {
 			c.replyError(rerr.NoSuchKey)
 			return
@@ -397,8 +389,8 @@ func cmdDebug(c *client, argv [][]byte) {
 			enc = en.Encoding()
 		}
 		ser := len(e.Bytes())
-		idle := int64(lruClock(c.tx.Now)) - int64(e.Access())
-		c.replyStatus(fmt.Sprintf("Value at:0x0 refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d", enc, ser, e.Access()&(1<<24-1), max(idle, 0)))
+		idle := keyspace.IdleSeconds(e.Access(), c.tx.Now)
+		c.replyStatus(fmt.Sprintf("Value at:0x0 refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d", enc, ser, e.Access()&(1<<24-1), idle))
 	case eq(sub, "help"):
 		c.replyHelp("DEBUG",
 			"OBJECT <key>",

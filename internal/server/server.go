@@ -183,6 +183,14 @@ func (s *Server) registerConfigHooks() {
 		s.log.SetLevel(lvl)
 		return nil
 	})
+	lfu := func(c *config.Config) error {
+		s.ks.SetLFU(strings.Contains(c.String("maxmemory-policy"), "lfu"), c.Int("lfu-log-factor"), c.Int("lfu-decay-time"))
+		return nil
+	}
+	lfu(s.cfg)
+	for _, name := range []string{"maxmemory-policy", "lfu-log-factor", "lfu-decay-time"} {
+		s.cfg.OnApply(name, lfu)
+	}
 	s.cfg.OnApply("slowlog-max-len", func(c *config.Config) error {
 		s.loadHotConfig()
 		s.slowlog.trim(int(c.Int("slowlog-max-len")))

@@ -7,11 +7,18 @@ package kvtable
 // call does at most maxTickWork bytes (plus the record in hand) so none is
 // slow; the owner's Rehash calls add background work on top.
 const (
-	creditPerDead = 2
+	// A closed page is compacted once less than liveNum/liveDen of it is
+	// live. Walking it then costs at most liveDen/(liveDen-liveNum) bytes
+	// per dead byte reclaimed, which creditPerDead must cover.
+	liveNum       = 2
+	liveDen       = 3
+	creditPerDead = 3
 	creditPerOp   = 64
 	maxCredit     = 2 * pageSize
 	maxTickWork   = 4096
 )
+
+func mostlyDead(live int) bool { return live*liveDen < (pageSize-pageStart)*liveNum }
 
 // alloc returns a ref to size fresh bytes (a multiple of unit) and the
 // bytes from there to the end of the page.
@@ -59,7 +66,7 @@ func (t *Table) checkPage(p int) {
 		t.releasePage(p)
 		return
 	}
-	if !m.queued && live*2 < pageSize-pageStart {
+	if !m.queued && mostlyDead(live) {
 		m.queued = true
 		t.queue = append(t.queue, uint32(p))
 	}

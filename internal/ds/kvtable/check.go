@@ -149,7 +149,7 @@ func (t *Table) Check() error {
 		if n == 0 && p != t.cur {
 			return fmt.Errorf("page %d empty but kept", p)
 		}
-		if p != t.cur && !m.queued && m.live()*2 < pageSize-pageStart {
+		if p != t.cur && !m.queued && mostlyDead(m.live()) {
 			return fmt.Errorf("page %d mostly dead (%d live) but not queued", p, m.live())
 		}
 		live += n

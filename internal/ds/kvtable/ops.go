@@ -113,7 +113,7 @@ func (t *Table) insert(key []byte, h uint64, kind Kind, flags uint8, v vspec, ex
 	rec[oKind] = byte(kind)
 	rec[oFlags] = flags
 	rec[oTag] = tagOf(h)
-	put32(rec[oAccess:], 0)
+	put32(rec[oAccess:], t.Access)
 	p := oFixed
 	if hasExp {
 		hdr |= hExpire
@@ -136,8 +136,9 @@ func (t *Table) insert(key []byte, h uint64, kind Kind, flags uint8, v vspec, ex
 // update rewrites the live record at ref (reached through l) with a new
 // value, kind, flags and expire time (or KeepExpire), in place when the
 // layout allows, otherwise by moving it. It frees the old value's slot
-// unless v reuses it, and returns the record's ref.
-func (t *Table) update(ref uint32, l link, kind Kind, flags uint8, v vspec, exp int64) uint32 {
+// unless v reuses it, and returns the record's ref. stamp writes t.Access
+// into the record (a new value); otherwise the access clock is kept.
+func (t *Table) update(ref uint32, l link, kind Kind, flags uint8, v vspec, exp int64, stamp bool) uint32 {
 	rec := t.rec(ref)
 	old := rec[oHdr]
 	ly := parse(rec)
@@ -164,6 +165,9 @@ func (t *Table) update(ref uint32, l link, kind Kind, flags uint8, v vspec, exp 
 		rec[oHdr] = hdr
 		rec[oKind] = byte(kind)
 		rec[oFlags] = flags
+		if stamp {
+			put32(rec[oAccess:], t.Access)
+		}
 		if hasExp && exp != KeepExpire {
 			put64(rec[oExpire:], uint64(exp))
 		}
@@ -182,7 +186,11 @@ func (t *Table) update(ref uint32, l link, kind Kind, flags uint8, v vspec, exp 
 		nrec[oFlags] = flags
 		nrec[oTag] = rec[oTag]
 		put32(nrec[oNext:], next(rec))
-		put32(nrec[oAccess:], get32(rec[oAccess:]))
+		if stamp {
+			put32(nrec[oAccess:], t.Access)
+		} else {
+			put32(nrec[oAccess:], get32(rec[oAccess:]))
+		}
 		p := oFixed
 		if hasExp {
 			e := uint64(exp)
@@ -295,7 +303,7 @@ func (t *Table) SetBytes(key []byte, kind Kind, flags uint8, val []byte, expireA
 		t.insert(key, h, kind, flags, v, expireAt)
 		t.owe(0)
 	} else {
-		t.update(ref, l, kind, flags, v, expireAt)
+		t.update(ref, l, kind, flags, v, expireAt, true)
 	}
 	t.tick()
 	return ref != 0
@@ -317,7 +325,7 @@ func (t *Table) SetObj(key []byte, kind Kind, flags uint8, obj any, expireAt int
 		} else {
 			v = vspec{mode: vmObj, idx: t.newObj(obj)}
 		}
-		t.update(ref, l, kind, flags, v, expireAt)
+		t.update(ref, l, kind, flags, v, expireAt, true)
 	}
 	t.tick()
 	return ref != 0
@@ -362,7 +370,7 @@ func (t *Table) SetExpire(key []byte, expireAt int64) bool {
 	if !has && expireAt == NoExpire {
 		return true
 	}
-	t.update(ref, l, Kind(rec[oKind]), rec[oFlags], keepSpec(rec), expireAt)
+	t.update(ref, l, Kind(rec[oKind]), rec[oFlags], keepSpec(rec), expireAt, false)
 	t.tick()
 	return true
 }
@@ -425,7 +433,7 @@ func (t *Table) AppendBytes(key []byte, kind Kind, flags uint8, data []byte) int
 		buf := make([]byte, n, n+n/2+16)
 		copy(buf, rec[ly.vOff:ly.vOff+ly.vLen])
 		copy(buf[ly.vLen:], data)
-		t.update(ref, l, kind, flags, vspec{mode: vmHeap, idx: t.newBig(buf)}, KeepExpire)
+		t.update(ref, l, kind, flags, vspec{mode: vmHeap, idx: t.newBig(buf)}, KeepExpire, false)
 	}
 	t.tick()
 	return n
@@ -463,13 +471,13 @@ func (t *Table) MutableBytes(key []byte, n int) []byte {
 	}
 	if n <= t.maxVal {
 		v := vspec{mode: vmInline, src: rec[ly.vOff : ly.vOff+ly.vLen], n: n}
-		nref := t.update(ref, l, Kind(rec[oKind]), rec[oFlags], v, KeepExpire)
+		nref := t.update(ref, l, Kind(rec[oKind]), rec[oFlags], v, KeepExpire, false)
 		nrec := t.rec(nref)
 		nl := parse(nrec)
 		return nrec[nl.vOff : nl.vOff+n : nl.vOff+n]
 	}
 	buf := make([]byte, n)
 	copy(buf, rec[ly.vOff:ly.vOff+ly.vLen])
-	t.update(ref, l, Kind(rec[oKind]), rec[oFlags], vspec{mode: vmHeap, idx: t.newBig(buf)}, KeepExpire)
+	t.update(ref, l, Kind(rec[oKind]), rec[oFlags], vspec{mode: vmHeap, idx: t.newBig(buf)}, KeepExpire, false)
 	return buf
 }

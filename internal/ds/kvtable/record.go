@@ -262,3 +262,7 @@ func (e Entry) ExpireAt() int64 {
 
 // Access returns the caller-managed access clock (see Table.Touch).
 func (e Entry) Access() uint32 { return get32(e.rec[oAccess:]) }
+
+// SetAccess overwrites the record's access clock in place: reads stamp
+// their record through the Entry they already hold, with no second lookup.
+func (e Entry) SetAccess(v uint32) { put32(e.rec[oAccess:], v) }

@@ -10,6 +10,12 @@ const minBuckets = 4
 // Table is a hash table of keys to byte or object values. It is not safe
 // for concurrent use: the owner serialises all calls.
 type Table struct {
+	// Access is the access clock written into every record that SetBytes,
+	// SetObj or AppendBytes creates or rewrites. The owner sets it before
+	// such calls (the keyspace does per command), so a write needs no
+	// second lookup to stamp its record.
+	Access uint32
+
 	seed maphash.Seed
 
 	// Index: ht[0] is the main bucket array; while resizing, ht[1] is the
