@@ -11,6 +11,7 @@ import (
 	"runtime/pprof"
 	"syscall"
 
+	"github.com/taconite/taconite/internal/command"
 	"github.com/taconite/taconite/internal/config"
 	"github.com/taconite/taconite/internal/server"
 )
@@ -45,6 +46,10 @@ func main() {
 		}
 	}
 	cfg := config.New()
+	// rename-command names are checked against the command table while
+	// the file is read, as redis-server does.
+	cmds := command.Default()
+	cfg.SetChecks(config.Checks{CommandExists: func(name string) bool { return cmds.Lookup([]byte(name)) != nil }})
 	if err := cfg.LoadArgs(args); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)

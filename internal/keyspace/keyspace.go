@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/taconite/taconite/internal/ds/kvtable"
@@ -146,6 +147,8 @@ type Keyspace struct {
 	wall     bool // clock is the wall clock
 	onExpire func(db int, key []byte)
 	access   accessMode
+	// expireCursor is the shard the next active expiry cycle starts at.
+	expireCursor atomic.Uint32
 }
 
 // shard is one lock domain: the slice of every database whose keys hash to

@@ -98,7 +98,12 @@ func (ks *Keyspace) ActiveExpire(budget time.Duration, rnd func(n uint64) uint64
 	deadline := start.Add(budget)
 	removed := 0
 	var keys [][]byte
-	for i := range ks.shards {
+	// Start where the last cycle stopped, so when the budget runs out
+	// before the last shard no shard is starved.
+	first := int(ks.expireCursor.Load())
+	for n := 0; n < len(ks.shards); n++ {
+		i := (first + n) % len(ks.shards)
+		ks.expireCursor.Store(uint32((i + 1) % len(ks.shards)))
 		sh := &ks.shards[i]
 		sh.mu.Lock()
 		now := ks.clock.NowMs()
