@@ -243,6 +243,7 @@ func (ks *Keyspace) Begin(tx *Tx, db int, mask uint64, now time.Time) {
 		tx.Now = ks.clock.NowMs()
 	}
 	tx.access = ks.initialAccess(tx.Now)
+	tx.lastKey = nil
 }
 
 // Totals sums the shard counters; it locks each shard in turn.

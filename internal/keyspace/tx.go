@@ -1,6 +1,8 @@
 package keyspace
 
 import (
+	"unsafe"
+
 	"github.com/taconite/taconite/internal/ds/kvtable"
 )
 
@@ -16,6 +18,12 @@ type Tx struct {
 	Now    int64
 	locked uint64
 	access uint32 // access field for records this command writes
+	// The shard of the last key looked up: a command usually touches the
+	// same argument several times (read, then write), and the CRC16 costs
+	// more than the comparison that saves it.
+	lastKey   *byte
+	lastLen   int
+	lastShard int
 	// NoTouch: reads leave access clocks alone (CLIENT NO-TOUCH, OBJECT).
 	NoTouch bool
 }
@@ -26,9 +34,20 @@ func (t *Tx) Keyspace() *Keyspace { return t.ks }
 // Locked is the shard mask the Tx holds.
 func (t *Tx) Locked() uint64 { return t.locked }
 
+// HintShard tells the Tx the shard of key, already computed by the caller.
+func (t *Tx) HintShard(key []byte, shard int) {
+	t.lastKey, t.lastLen, t.lastShard = unsafe.SliceData(key), len(key), shard
+}
+
 // table returns key's table in database db, checking its shard is held.
 func (t *Tx) table(db int, key []byte) (*shard, *kvtable.Table) {
-	i := t.ks.ShardOf(key)
+	var i int
+	if p := unsafe.SliceData(key); p != nil && p == t.lastKey && len(key) == t.lastLen {
+		i = t.lastShard
+	} else {
+		i = t.ks.ShardOf(key)
+		t.lastKey, t.lastLen, t.lastShard = p, len(key), i
+	}
 	if t.locked&(1<<uint(i)) == 0 {
 		panic("keyspace: access to a shard the command did not lock (key specs wrong?)")
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"math/bits"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -56,8 +57,8 @@ func (s *Server) dispatch(c *client, argv [][]byte) bool {
 			c.replyMode = replyOn
 		}
 	}()
-	start := time.Now()
-	c.lastIO.Store(start.UnixMilli())
+	l := c.loop
+	c.lastIO.Store(l.now.UnixMilli())
 	cmd := s.table.Lookup(argv[0])
 	var h *handler
 	if cmd != nil && cmd.Subcommands != nil && len(argv) < 2 {
@@ -100,8 +101,9 @@ func (s *Server) dispatch(c *client, argv [][]byte) bool {
 		}
 		return false
 	}
-	s.stats.commands.Add(1)
+	l.stats.commands.Add(1)
 	var mask uint64
+	var hintKey []byte // a single key, whose shard the Tx need not compute again
 	if h.lockAll {
 		mask = s.ks.AllShards()
 	} else {
@@ -111,12 +113,17 @@ func (s *Server) dispatch(c *client, argv [][]byte) bool {
 				mask |= 1 << uint(s.ks.ShardOf(argv[i]))
 			}
 		}
+		if len(idx) == 1 {
+			hintKey = argv[idx[0]]
+		}
 		c.keyIdx = idx[:0]
 	}
 	c.errored = false
-	s.exec(c, h, argv, mask, start)
-	dur := time.Since(start)
-	st := &s.cmdStats[cmd.ID]
+	start := l.mark
+	s.exec(c, h, argv, mask, hintKey, l.now.Add(start))
+	l.mark = time.Since(l.now)
+	dur := l.mark - start
+	st := &l.stats.cmd[cmd.ID]
 	st.calls.Add(1)
 	st.usec.Add(dur.Microseconds())
 	if c.errored {
@@ -128,16 +135,14 @@ func (s *Server) dispatch(c *client, argv [][]byte) bool {
 	if s.monitorCount.Load() > 0 && cmd.Flags&(command.FlagSkipMonitor|command.FlagAdmin) == 0 {
 		s.feedMonitors(c, argv)
 	}
-	c.mu.Lock()
-	c.lastCmd = cmd.FullName()
-	c.mu.Unlock()
+	c.lastCmd.Store(cmd)
 	return true
 }
 
 // exec runs a handler with its shard locks held. A panic in a handler is a
 // bug: it is logged with its stack, the client gets an error, the locks are
 // released and the server keeps serving.
-func (s *Server) exec(c *client, h *handler, argv [][]byte, mask uint64, now time.Time) {
+func (s *Server) exec(c *client, h *handler, argv [][]byte, mask uint64, hintKey []byte, now time.Time) {
 	s.ks.Lock(mask)
 	defer func() {
 		s.ks.Unlock(mask)
@@ -148,13 +153,17 @@ func (s *Server) exec(c *client, h *handler, argv [][]byte, mask uint64, now tim
 		}
 	}()
 	s.ks.Begin(&c.tx, c.db, mask, now)
+	if hintKey != nil {
+		// One key: the mask has exactly its shard's bit.
+		c.tx.HintShard(hintKey, bits.TrailingZeros64(mask))
+	}
 	h.fn(c, argv)
 }
 
 // replyRejected answers a command refused before execution.
 func (c *client) replyRejected(cmd *command.Command, msg string) {
 	if cmd != nil {
-		c.s.cmdStats[cmd.ID].rejected.Add(1)
+		c.loop.stats.cmd[cmd.ID].rejected.Add(1)
 	}
 	c.replyError(msg)
 }

@@ -303,9 +303,9 @@ func (c *client) info() string {
 	if flags == "" {
 		flags = "N"
 	}
-	cmd := c.lastCmd
-	if cmd == "" {
-		cmd = "NULL"
+	cmd := "NULL"
+	if lc := c.lastCmd.Load(); lc != nil {
+		cmd = lc.FullName()
 	}
 	idle := (now.UnixMilli() - c.lastIO.Load()) / 1000
 	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=0 psub=0 ssub=0 multi=-1 qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=0 oll=0 omem=0 tot-mem=%d events=r cmd=%s user=default redir=-1 resp=%d",
@@ -316,9 +316,7 @@ func (c *client) info() string {
 func (c *client) protoShared() int { return int(c.protoAtomic.Load()) }
 
 func cmdClientInfo(c *client, argv [][]byte) {
-	c.mu.Lock()
-	c.lastCmd = "client|info"
-	c.mu.Unlock()
+	c.lastCmd.Store(c.s.lookupFullName("client|info"))
 	c.replyVerbatim(c.info() + "\n")
 }
 
@@ -357,9 +355,7 @@ func cmdClientList(c *client, argv [][]byte) {
 			return
 		}
 	}
-	c.mu.Lock()
-	c.lastCmd = "client|list"
-	c.mu.Unlock()
+	c.lastCmd.Store(c.s.lookupFullName("client|list"))
 	var b strings.Builder
 	for _, cl := range c.s.clientsSorted() {
 		if typ != nil && !clientIsType(cl, typ) {

@@ -190,7 +190,7 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		field(b, "current_cow_peak", 0)
 		field(b, "current_cow_size", 0)
 		field(b, "current_fork_perc", "0.00")
-		field(b, "rdb_changes_since_last_save", s.dirtyCount.Load())
+		field(b, "rdb_changes_since_last_save", s.totals().dirty)
 		field(b, "rdb_bgsave_in_progress", 0)
 		field(b, "rdb_last_save_time", s.lastSave.Unix())
 		field(b, "rdb_last_bgsave_status", "ok")
@@ -207,12 +207,13 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		field(b, "aof_last_write_status", "ok")
 	case "stats":
 		t := s.ks.Totals()
+		lt := s.totals()
 		b.WriteString("# Stats\r\n")
 		field(b, "total_connections_received", s.stats.connections.Load())
-		field(b, "total_commands_processed", s.stats.commands.Load())
+		field(b, "total_commands_processed", lt.commands)
 		field(b, "instantaneous_ops_per_sec", 0)
-		field(b, "total_net_input_bytes", s.stats.netInput.Load())
-		field(b, "total_net_output_bytes", s.stats.netOutput.Load())
+		field(b, "total_net_input_bytes", lt.netIn)
+		field(b, "total_net_output_bytes", lt.netOut)
 		field(b, "total_net_repl_input_bytes", 0)
 		field(b, "total_net_repl_output_bytes", 0)
 		field(b, "instantaneous_input_kbps", "0.00")
@@ -265,27 +266,17 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		b.WriteString("# Modules\r\n")
 	case "commandstats":
 		b.WriteString("# Commandstats\r\n")
-		type row struct {
-			name string
-			st   *cmdStat
-		}
-		var rows []row
 		for _, cmd := range s.allCommands() {
-			st := &s.cmdStats[cmd.ID]
-			if st.calls.Load() == 0 && st.rejected.Load() == 0 && st.failed.Load() == 0 {
+			calls, usec, rejected, failed := s.commandStat(cmd.ID)
+			if calls == 0 && rejected == 0 && failed == 0 {
 				continue
 			}
-			rows = append(rows, row{strings.ReplaceAll(cmd.FullName(), "|", "|"), st})
-		}
-		sort.Slice(rows, func(i, j int) bool { return rows[i].name < rows[j].name })
-		for _, r := range rows {
-			calls, usec := r.st.calls.Load(), r.st.usec.Load()
 			per := 0.0
 			if calls > 0 {
 				per = float64(usec) / float64(calls)
 			}
 			fmt.Fprintf(b, "cmdstat_%s:calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=%d,failed_calls=%d\r\n",
-				r.name, calls, usec, per, r.st.rejected.Load(), r.st.failed.Load())
+				cmd.FullName(), calls, usec, per, rejected, failed)
 		}
 	case "errorstats":
 		b.WriteString("# Errorstats\r\n")

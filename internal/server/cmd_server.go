@@ -661,20 +661,22 @@ func cmdConfigSet(c *client, argv [][]byte) {
 
 func cmdConfigResetStat(c *client, argv [][]byte) {
 	s := c.s
-	for i := range s.cmdStats {
-		st := &s.cmdStats[i]
-		st.calls.Store(0)
-		st.usec.Store(0)
-		st.rejected.Store(0)
-		st.failed.Store(0)
+	for _, l := range s.loops {
+		for i := range l.stats.cmd {
+			st := &l.stats.cmd[i]
+			st.calls.Store(0)
+			st.usec.Store(0)
+			st.rejected.Store(0)
+			st.failed.Store(0)
+		}
+		l.stats.commands.Store(0)
+		l.stats.netIn.Store(0)
+		l.stats.netOut.Store(0)
 	}
 	s.errStats.mu.Lock()
 	s.errStats.m = make(map[string]int64)
 	s.errStats.mu.Unlock()
-	s.stats.commands.Store(0)
 	s.stats.connections.Store(0)
-	s.stats.netInput.Store(0)
-	s.stats.netOutput.Store(0)
 	s.stats.rejectedConns.Store(0)
 	s.stats.unexpectedError.Store(0)
 	s.ks.ResetStats()

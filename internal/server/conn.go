@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/taconite/taconite/internal/command"
 	"github.com/taconite/taconite/internal/keyspace"
 	"github.com/taconite/taconite/internal/resp"
 )
@@ -64,9 +65,10 @@ type client struct {
 
 	mu      sync.Mutex // guards the fields below
 	name    string
-	lastCmd string
 	noEvict bool
 	monitor bool
+
+	lastCmd     atomic.Pointer[command.Command] // for CLIENT LIST
 
 	created     time.Time
 	lastIO      atomic.Int64 // unix ms of the last command
@@ -112,7 +114,7 @@ func (c *client) onReadable() {
 		c.close()
 		return
 	}
-	c.s.stats.netInput.Add(int64(n))
+	c.loop.stats.netIn.Add(int64(n))
 	c.end += n
 	c.processInput()
 }
@@ -222,7 +224,7 @@ func (c *client) write(b []byte) {
 	}
 	n, err := unix.Write(c.fd, b)
 	if n > 0 {
-		c.s.stats.netOutput.Add(int64(n))
+		c.loop.stats.netOut.Add(int64(n))
 	}
 	if n < 0 {
 		n = 0
@@ -251,7 +253,7 @@ func (c *client) onWritable() {
 	for len(c.pend) > 0 {
 		n, err := unix.Write(c.fd, c.pend)
 		if n > 0 {
-			c.s.stats.netOutput.Add(int64(n))
+			c.loop.stats.netOut.Add(int64(n))
 			c.pend = c.pend[n:]
 		}
 		if err == unix.EAGAIN {

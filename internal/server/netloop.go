@@ -6,6 +6,8 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -34,6 +36,25 @@ type loop struct {
 
 	mu    sync.Mutex // guards tasks
 	tasks []func()
+
+	// now is read once per batch of events; mark is how far into the
+	// batch the previous command ended. Commands take their instant and
+	// duration from these, one monotonic clock read each.
+	now  time.Time
+	mark time.Duration
+
+	stats loopStats
+}
+
+// loopStats are the counters a loop's commands update. Each loop has its
+// own, so two loops never write one cache line; INFO sums them. Atomics
+// because INFO and CONFIG RESETSTAT read and reset them from elsewhere.
+type loopStats struct {
+	commands atomic.Int64
+	netIn    atomic.Int64
+	netOut   atomic.Int64
+	dirty    atomic.Int64
+	cmd      []cmdStat // by command ID
 }
 
 func newLoop(s *Server) (*loop, error) {
@@ -47,6 +68,7 @@ func newLoop(s *Server) (*loop, error) {
 		return nil, fmt.Errorf("eventfd: %w", err)
 	}
 	l := &loop{s: s, epfd: epfd, wakefd: wakefd, clients: map[int]*client{}, listenFD: map[int]bool{}}
+	l.stats.cmd = make([]cmdStat, s.table.NumIDs())
 	if err := l.add(wakefd); err != nil {
 		return nil, err
 	}
@@ -98,6 +120,7 @@ func (l *loop) run(done func()) {
 			l.s.log.Warningf("epoll_wait: %v", err)
 			return
 		}
+		l.now, l.mark = time.Now(), 0
 		for i := 0; i < n; i++ {
 			fd := int(events[i].Fd)
 			ev := events[i].Events
@@ -147,6 +170,7 @@ func (l *loop) forget(c *client) {
 
 // resumePaused re-runs the input of clients CLIENT PAUSE held back.
 func (l *loop) resumePaused() {
+	l.now, l.mark = time.Now(), 0
 	ps := l.paused
 	l.paused = nil
 	for _, c := range ps {

@@ -70,7 +70,6 @@ type Server struct {
 	idleTimeout   atomic.Int64
 
 	stats    serverStats
-	cmdStats []cmdStat
 	errStats errStats
 	slowlog  slowlog
 
@@ -80,7 +79,6 @@ type Server struct {
 	pauseTimer *time.Timer
 
 	debugNoActiveExpire atomic.Bool
-	dirtyCount          atomic.Int64
 
 	shutdownOnce sync.Once
 	shutdownCh   chan struct{}
@@ -88,13 +86,39 @@ type Server struct {
 	lastSave     time.Time
 }
 
+// serverStats are the counters not kept per loop (see loopStats).
 type serverStats struct {
 	connections     atomic.Int64
-	commands        atomic.Int64
 	rejectedConns   atomic.Int64
-	netInput        atomic.Int64
-	netOutput       atomic.Int64
 	unexpectedError atomic.Int64
+}
+
+// statTotals sums the loops' counters.
+type statTotals struct {
+	commands, netIn, netOut, dirty int64
+}
+
+func (s *Server) totals() statTotals {
+	var t statTotals
+	for _, l := range s.loops {
+		t.commands += l.stats.commands.Load()
+		t.netIn += l.stats.netIn.Load()
+		t.netOut += l.stats.netOut.Load()
+		t.dirty += l.stats.dirty.Load()
+	}
+	return t
+}
+
+// commandStat sums one command's counters over the loops.
+func (s *Server) commandStat(id int) (calls, usec, rejected, failed int64) {
+	for _, l := range s.loops {
+		st := &l.stats.cmd[id]
+		calls += st.calls.Load()
+		usec += st.usec.Load()
+		rejected += st.rejected.Load()
+		failed += st.failed.Load()
+	}
+	return
 }
 
 // New builds a server from its configuration. Nothing listens until Run.
@@ -122,6 +146,7 @@ func NewWithOptions(cfg *config.Config, opts Options) *Server {
 			}
 		}
 	}
+	cfg.SetWarnf(s.log.Warningf)
 	var rid [20]byte
 	for i := range rid {
 		rid[i] = "0123456789abcdef"[rand.IntN(16)]
@@ -142,7 +167,6 @@ func NewWithOptions(cfg *config.Config, opts Options) *Server {
 		hh.cmd = cmd
 		s.handlers[cmd.ID] = &hh
 	}
-	s.cmdStats = make([]cmdStat, s.table.NumIDs())
 	s.errStats.m = make(map[string]int64)
 	s.loadHotConfig()
 	s.registerConfigHooks()

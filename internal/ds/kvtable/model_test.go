@@ -171,7 +171,6 @@ func (mt *modelTest) step() {
 	tb := mt.tb
 	key := mt.key()
 	old := mt.m[string(key)]
-	defer func() { mt.t.Logf("op %d %s %q", mt.ops, mt.last, trunc(key)) }()
 	switch op := r.IntN(100); {
 	case op < 25: // SetBytes
 		mt.last = "SetBytes"
