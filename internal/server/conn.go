@@ -68,7 +68,7 @@ type client struct {
 	noEvict bool
 	monitor bool
 
-	lastCmd     atomic.Pointer[command.Command] // for CLIENT LIST
+	lastCmd atomic.Pointer[command.Command] // for CLIENT LIST
 
 	created     time.Time
 	lastIO      atomic.Int64 // unix ms of the last command
