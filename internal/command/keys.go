@@ -1,6 +1,10 @@
 package command
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/taconite/taconite/internal/resp"
+)
 
 // Errors of key extraction. Their texts are those COMMAND GETKEYS replies
 // with (after "ERR ").
@@ -120,7 +124,7 @@ func specKeys[T keyElem](c *Command, argv [][]byte, dst []T, mk func(int, KeyFla
 			if at < 0 || at >= argc {
 				return dst, false
 			}
-			n, ok := parseInt64(argv[at])
+			n, ok := resp.ParseInt(argv[at])
 			if !ok || n < 0 {
 				return dst, false
 			}
@@ -429,45 +433,6 @@ func bitfieldKeys[T keyElem](argv [][]byte, dst []T, mk func(int, KeyFlag, []str
 		return append(dst, mk(1, flagsROAccess, namesROAccess))
 	}
 	return append(dst, mk(1, flagsRWAccessUpdate, namesRWAccessUpdate))
-}
-
-// parseInt64 accepts exactly the integers Redis's strict parser does: an
-// optional '-', no '+', no spaces, no leading zeros, within int64.
-func parseInt64(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := b[0] == '-'
-	if neg {
-		b = b[1:]
-	}
-	if len(b) == 0 || b[0] < '1' || b[0] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		d := uint64(c - '0')
-		if v > (1<<64-1)/10 || v*10 > 1<<64-1-d {
-			return 0, false
-		}
-		v = v*10 + d
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > 1<<63-1 {
-		return 0, false
-	}
-	return int64(v), true
 }
 
 // atoi mimics C's atoi on a 64-bit glibc system, which Redis uses for some

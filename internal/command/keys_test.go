@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/taconite/taconite/internal/resp"
 )
 
 type getKeysCase struct {
@@ -204,9 +206,9 @@ func TestParseInt64(t *testing.T) {
 		{"", 0, false}, {"-", 0, false}, {"-0", 0, false}, {"01", 0, false}, {"+1", 0, false},
 		{" 1", 0, false}, {"1 ", 0, false}, {"1a", 0, false}, {"1.0", 0, false},
 	} {
-		got, ok := parseInt64([]byte(tc.in))
+		got, ok := resp.ParseInt([]byte(tc.in))
 		if got != tc.want || ok != tc.ok {
-			t.Errorf("parseInt64(%q) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.ok)
+			t.Errorf("resp.ParseInt(%q) = %d, %v; want %d, %v", tc.in, got, ok, tc.want, tc.ok)
 		}
 	}
 }

@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/taconite/taconite/internal/glob"
+	"github.com/taconite/taconite/internal/resp"
 )
 
 // This file holds the small text primitives whose exact quirks decide what
@@ -34,102 +37,23 @@ func hexValue(b byte) byte {
 	}
 }
 
-// splitArgs splits a config line the way Redis's sdssplitargs does:
-// whitespace separated words, "double quotes" with \n \r \t \b \a \xHH and
-// \<any> escapes, 'single quotes' with only \' as escape, and a closing quote
-// that must be followed by whitespace or the end of the line. ok is false
-// for unbalanced quotes. An empty or all-blank line gives no words.
+// splitArgs splits a config line the way Redis's sdssplitargs does (the
+// rules live in resp.SplitArgs). ok is false for unbalanced quotes. An
+// empty or all-blank line gives no words.
 func splitArgs(line string) (args []string, ok bool) {
 	// C strings end at the first NUL; so does the line Redis sees.
 	if i := strings.IndexByte(line, 0); i >= 0 {
 		line = line[:i]
 	}
-	args = []string{}
-	i := 0
-	for {
-		for i < len(line) && isCSpace(line[i]) {
-			i++
-		}
-		if i >= len(line) {
-			return args, true
-		}
-		var cur []byte
-		inDouble, inSingle := false, false
-	token:
-		for {
-			switch {
-			case inDouble:
-				switch {
-				case i >= len(line):
-					return nil, false
-				case line[i] == '\\' && i+3 < len(line) && line[i+1] == 'x' && isHexDigit(line[i+2]) && isHexDigit(line[i+3]):
-					cur = append(cur, hexValue(line[i+2])*16+hexValue(line[i+3]))
-					i += 4
-				case line[i] == '\\' && i+1 < len(line):
-					i++
-					switch line[i] {
-					case 'n':
-						cur = append(cur, '\n')
-					case 'r':
-						cur = append(cur, '\r')
-					case 't':
-						cur = append(cur, '\t')
-					case 'b':
-						cur = append(cur, '\b')
-					case 'a':
-						cur = append(cur, '\a')
-					default:
-						cur = append(cur, line[i])
-					}
-					i++
-				case line[i] == '"':
-					// The closing quote must end the word.
-					if i+1 < len(line) && !isCSpace(line[i+1]) {
-						return nil, false
-					}
-					i++
-					break token
-				default:
-					cur = append(cur, line[i])
-					i++
-				}
-			case inSingle:
-				switch {
-				case i >= len(line):
-					return nil, false
-				case line[i] == '\\' && i+1 < len(line) && line[i+1] == '\'':
-					cur = append(cur, '\'')
-					i += 2
-				case line[i] == '\'':
-					if i+1 < len(line) && !isCSpace(line[i+1]) {
-						return nil, false
-					}
-					i++
-					break token
-				default:
-					cur = append(cur, line[i])
-					i++
-				}
-			default:
-				if i >= len(line) {
-					break token
-				}
-				switch line[i] {
-				case ' ', '\n', '\r', '\t':
-					i++
-					break token
-				case '"':
-					inDouble = true
-				case '\'':
-					inSingle = true
-				default:
-					cur = append(cur, line[i])
-				}
-				i++
-			}
-		}
-		args = append(args, string(cur))
+	words, ok := resp.SplitArgs([]byte(line))
+	if !ok {
+		return nil, false
 	}
+	args = make([]string, len(words))
+	for k, w := range words {
+		args[k] = string(w)
+	}
+	return args, true
 }
 
 // splitSpaces splits s on every single space like Redis's
@@ -144,82 +68,10 @@ func splitSpaces(s string) []string {
 
 // repr quotes s like Redis's sdscatrepr, which is how CONFIG REWRITE and
 // the command line conversion write string values.
-func repr(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch c {
-		case '\\', '"':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\a':
-			b.WriteString(`\a`)
-		case '\b':
-			b.WriteString(`\b`)
-		default:
-			if c >= 0x20 && c <= 0x7e {
-				b.WriteByte(c)
-			} else {
-				const hex = "0123456789abcdef"
-				b.WriteString(`\x`)
-				b.WriteByte(hex[c>>4])
-				b.WriteByte(hex[c&15])
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
+func repr(s string) string { return string(resp.AppendRepr(nil, []byte(s))) }
 
-// parseStrictInt parses like Redis's string2ll: optional '-', no '+', no
-// spaces, no leading zeros, no overflow.
-func parseStrictInt(s string) (int64, bool) {
-	if s == "" || len(s) > 20 {
-		return 0, false
-	}
-	if s == "0" {
-		return 0, true
-	}
-	neg := false
-	p := s
-	if p[0] == '-' {
-		neg = true
-		p = p[1:]
-		if p == "" {
-			return 0, false
-		}
-	}
-	if p[0] < '1' || p[0] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for i := 0; i < len(p); i++ {
-		if p[i] < '0' || p[i] > '9' {
-			return 0, false
-		}
-		if v > (math.MaxUint64-9)/10 {
-			return 0, false
-		}
-		v = v*10 + uint64(p[i]-'0')
-	}
-	if neg {
-		if v > uint64(math.MaxInt64)+1 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(v), true
-}
+// parseStrictInt parses like Redis's string2ll (resp.ParseInt).
+func parseStrictInt(s string) (int64, bool) { return resp.ParseInt([]byte(s)) }
 
 // cStrtoll mimics C's strtoll(s, &end, base) for base 8 or 10: leading
 // spaces, an optional sign, digits, saturation on overflow. It returns the
@@ -392,103 +244,12 @@ func hasNonZeroMantissa(body string) bool {
 	return false
 }
 
-// stringMatch is Redis's glob matcher (stringmatchlen) with nocase:
-// '*', '?', '[...]' classes with '^' negation, ranges and '\' escapes, and
-// '\' escaping outside classes. Unterminated classes run to the end of the
-// pattern, as in Redis.
+// stringMatch is Redis's glob matcher (internal/glob).
 func stringMatch(pat, str string, nocase bool) bool {
-	lower := func(b byte) byte {
-		if nocase && b >= 'A' && b <= 'Z' {
-			return b + ('a' - 'A')
-		}
-		return b
+	if nocase {
+		return glob.MatchFold([]byte(pat), []byte(str))
 	}
-	p, s := 0, 0
-	for p < len(pat) && s < len(str) {
-		switch pat[p] {
-		case '*':
-			for p+1 < len(pat) && pat[p+1] == '*' {
-				p++
-			}
-			if p+1 == len(pat) {
-				return true
-			}
-			for ; s < len(str); s++ {
-				if stringMatch(pat[p+1:], str[s:], nocase) {
-					return true
-				}
-			}
-			return false
-		case '?':
-			s++
-		case '[':
-			p++
-			not := p < len(pat) && pat[p] == '^'
-			if not {
-				p++
-			}
-			matched := false
-			for {
-				if p >= len(pat) {
-					// Unterminated class: step back so the common
-					// advance below lands on the end of the pattern.
-					p--
-					break
-				}
-				if pat[p] == '\\' && len(pat)-p >= 2 {
-					p++
-					if pat[p] == str[s] {
-						matched = true
-					}
-				} else if pat[p] == ']' {
-					break
-				} else if len(pat)-p >= 3 && pat[p+1] == '-' {
-					// Redis orders the range ends before folding case,
-					// so "[Z-a]" is not the same as "[a-z]".
-					start, end := pat[p], pat[p+2]
-					if start > end {
-						start, end = end, start
-					}
-					start, end, c := lower(start), lower(end), lower(str[s])
-					p += 2
-					if c >= start && c <= end {
-						matched = true
-					}
-				} else if lower(pat[p]) == lower(str[s]) {
-					matched = true
-				}
-				p++
-			}
-			if not {
-				matched = !matched
-			}
-			if !matched {
-				return false
-			}
-			s++
-		case '\\':
-			if len(pat)-p >= 2 {
-				p++
-			}
-			if lower(pat[p]) != lower(str[s]) {
-				return false
-			}
-			s++
-		default:
-			if lower(pat[p]) != lower(str[s]) {
-				return false
-			}
-			s++
-		}
-		p++
-		if s == len(str) {
-			for p < len(pat) && pat[p] == '*' {
-				p++
-			}
-			break
-		}
-	}
-	return p == len(pat) && s == len(str)
+	return glob.Match([]byte(pat), []byte(str))
 }
 
 // strerror renders an OS error the way C's strerror() does: Go's errno

@@ -5,13 +5,19 @@
 package glob
 
 // Match reports whether s matches pattern.
-func Match(pattern, s []byte) bool { return match(pattern, s, false, 0) }
+func Match(pattern, s []byte) bool {
+	var giveUp bool
+	return match(pattern, s, false, 0, &giveUp)
+}
 
 // MatchString is Match for strings.
 func MatchString(pattern, s string) bool { return Match([]byte(pattern), []byte(s)) }
 
 // MatchFold is Match ignoring ASCII case.
-func MatchFold(pattern, s []byte) bool { return match(pattern, s, true, 0) }
+func MatchFold(pattern, s []byte) bool {
+	var giveUp bool
+	return match(pattern, s, true, 0, &giveUp)
+}
 
 // maxDepth bounds the recursion of '*' so a pathological pattern costs
 // time, never the stack.
@@ -24,11 +30,18 @@ func lower(c byte, fold bool) byte {
 	return c
 }
 
-func match(p, s []byte, fold bool, depth int) bool {
+// match walks pattern and string together like Redis's stringmatchlen,
+// which stops as soon as either is exhausted: so "*" does not match the
+// empty string (KEYS and SCAN special-case a lone "*" before matching).
+//
+// giveUp keeps '*' from going exponential: once the text after a '*'
+// failed against every suffix of the string, no longer prefix taken by an
+// outer '*' can make it match either, so every level stops trying.
+func match(p, s []byte, fold bool, depth int, giveUp *bool) bool {
 	if depth > maxDepth {
 		return false
 	}
-	for len(p) > 0 {
+	for len(p) > 0 && len(s) > 0 {
 		switch p[0] {
 		case '*':
 			for len(p) > 1 && p[1] == '*' {
@@ -37,22 +50,20 @@ func match(p, s []byte, fold bool, depth int) bool {
 			if len(p) == 1 {
 				return true
 			}
-			for i := 0; i <= len(s); i++ {
-				if match(p[1:], s[i:], fold, depth+1) {
+			for i := 0; i < len(s); i++ {
+				if match(p[1:], s[i:], fold, depth+1, giveUp) {
 					return true
 				}
+				if *giveUp {
+					return false
+				}
 			}
+			*giveUp = true
 			return false
 		case '?':
-			if len(s) == 0 {
-				return false
-			}
 			s = s[1:]
 			p = p[1:]
 		case '[':
-			if len(s) == 0 {
-				return false
-			}
 			p = p[1:]
 			not := len(p) > 0 && p[0] == '^'
 			if not {
@@ -104,7 +115,7 @@ func match(p, s []byte, fold bool, depth int) bool {
 			}
 			fallthrough
 		default:
-			if len(s) == 0 || lower(p[0], fold) != lower(s[0], fold) {
+			if lower(p[0], fold) != lower(s[0], fold) {
 				return false
 			}
 			s = s[1:]

@@ -1,13 +1,16 @@
 package glob
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestMatch(t *testing.T) {
 	cases := []struct {
 		p, s string
 		want bool
 	}{
-		{"*", "", true},
+		{"*", "", false}, // as Redis: callers special-case a lone "*"
 		{"*", "abc", true},
 		{"a*", "abc", true},
 		{"a*c", "abc", true},
@@ -40,6 +43,14 @@ func TestMatch(t *testing.T) {
 	}
 	if !MatchFold([]byte("HeLLo*"), []byte("hello world")) {
 		t.Error("fold")
+	}
+}
+
+func TestPathologicalPatternIsFast(t *testing.T) {
+	p := []byte(strings.Repeat("*a", 40) + "b")
+	s := []byte(strings.Repeat("a", 200))
+	if Match(p, s) {
+		t.Fatal("matched")
 	}
 }
 

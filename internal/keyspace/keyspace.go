@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/taconite/taconite/internal/ds/kvtable"
+	"github.com/taconite/taconite/internal/resp"
 )
 
 // Kinds of value, stored as the record's kind tag.
@@ -56,7 +57,7 @@ func TypeName(k kvtable.Kind) string {
 // StringEncoding picks the encoding Redis would give a freshly stored value.
 func StringEncoding(v []byte) uint8 {
 	if len(v) <= 20 && len(v) > 0 {
-		if _, ok := ParseInt(v); ok {
+		if _, ok := resp.ParseInt(v); ok {
 			return EncInt
 		}
 	}
@@ -75,55 +76,6 @@ func EncodingName(enc uint8) string {
 		return "embstr"
 	}
 	return "raw"
-}
-
-// ParseInt parses b as Redis's string2ll does: optional '-', no '+', no
-// leading zeros, no spaces, within int64.
-func ParseInt(b []byte) (int64, bool) {
-	n := len(b)
-	if n == 0 || n > 20 {
-		return 0, false
-	}
-	if n == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := false
-	i := 0
-	if b[0] == '-' {
-		neg = true
-		i = 1
-		if n == 1 {
-			return 0, false
-		}
-	}
-	if b[i] < '1' || b[i] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for ; i < n; i++ {
-		c := b[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		hi, lo := bits.Mul64(v, 10)
-		if hi != 0 {
-			return 0, false
-		}
-		v = lo + uint64(c-'0')
-		if v < lo {
-			return 0, false
-		}
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > 1<<63-1 {
-		return 0, false
-	}
-	return int64(v), true
 }
 
 // Options configures a Keyspace.

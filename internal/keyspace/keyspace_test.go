@@ -30,17 +30,6 @@ func TestSlotHashTags(t *testing.T) {
 	}
 }
 
-func TestParseInt(t *testing.T) {
-	for s, want := range map[string]bool{
-		"0": true, "-1": true, "9223372036854775807": true, "-9223372036854775808": true,
-		"9223372036854775808": false, "01": false, "+1": false, " 1": false, "-0": false, "": false, "-": false,
-	} {
-		if _, ok := ParseInt([]byte(s)); ok != want {
-			t.Errorf("ParseInt(%q) ok=%v want %v", s, ok, want)
-		}
-	}
-}
-
 func lockAllTx(ks *Keyspace) *Tx {
 	tx := &Tx{}
 	ks.Lock(ks.AllShards())

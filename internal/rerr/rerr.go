@@ -33,6 +33,7 @@ const (
 	ClientName      = "ERR Client names cannot contain spaces, newlines or special characters."
 	NoSuchClient    = "ERR No such client"
 	TimeoutNegative = "ERR timeout is negative"
+	TimeoutNotInt   = "ERR timeout is not an integer or out of range"
 	TimeoutNotFloat = "ERR timeout is not a float or out of range"
 	NXAndXX         = "ERR XX and NX options at the same time are not compatible"
 	GTLTNX          = "ERR GT, LT, and/or NX options at the same time are not compatible"

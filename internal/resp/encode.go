@@ -213,3 +213,34 @@ func AppendBigNumber(b []byte, s string, proto int) []byte {
 	b = append(b, s...)
 	return append(b, '\r', '\n')
 }
+
+// AppendRepr appends s quoted as Redis's sdscatrepr does: in double
+// quotes, with backslash, quote, \n \r \t \a \b escaped and every other unprintable
+// byte as \xHH. MONITOR lines and CONFIG REWRITE use it.
+func AppendRepr(b, s []byte) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for _, c := range s {
+		switch c {
+		case '\\', '"':
+			b = append(b, '\\', c)
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		case '\a':
+			b = append(b, '\\', 'a')
+		case '\b':
+			b = append(b, '\\', 'b')
+		default:
+			if c >= 0x20 && c <= 0x7e {
+				b = append(b, c)
+			} else {
+				b = append(b, '\\', 'x', hex[c>>4], hex[c&15])
+			}
+		}
+	}
+	return append(b, '"')
+}

@@ -236,7 +236,7 @@ func (p *Parser) parseCount(buf []byte, authenticated bool) ([][]byte, int, erro
 	if i+2 > len(buf) {
 		return p.incomplete(buf)
 	}
-	count, ok := parseInt(buf[1:i])
+	count, ok := ParseInt(buf[1:i])
 	if !ok || count > maxMultibulkLen {
 		return p.fail("Protocol error: invalid multibulk length")
 	}
@@ -275,7 +275,7 @@ func (p *Parser) parseBulks(buf []byte, lim Limits, authenticated bool) ([][]byt
 			if c := buf[p.pos]; c != '$' {
 				return p.fail(expectedDollar(c))
 			}
-			n, ok := parseInt(buf[p.pos+1 : i])
+			n, ok := ParseInt(buf[p.pos+1 : i])
 			if !ok || n < 0 || n > maxBulk {
 				return p.fail("Protocol error: invalid bulk length")
 			}
@@ -313,10 +313,12 @@ func expectedDollar(c byte) string {
 	return "Protocol error: expected '$', got '" + string([]byte{c}) + "'"
 }
 
-// parseInt parses a decimal integer with the rules of Redis's string2ll:
+// ParseInt parses a decimal integer with the rules of Redis's string2ll:
 // an optional '-', no '+', no leading zeros (so "-0" is rejected), no
-// spaces, fewer than 21 bytes, within int64.
-func parseInt(b []byte) (int64, bool) {
+// spaces, fewer than 21 bytes, within int64. It is the one integer parser
+// of the project: protocol lengths, command arguments and stored values
+// all follow these rules in Redis.
+func ParseInt(b []byte) (int64, bool) {
 	if len(b) == 0 || len(b) >= 21 {
 		return 0, false
 	}
@@ -358,6 +360,22 @@ func parseInt(b []byte) (int64, bool) {
 		return 0, false
 	}
 	return int64(v), true
+}
+
+// SplitArgs splits a line into arguments as Redis's sdssplitargs does
+// (inline commands, redis.conf lines, redis-cli input); see splitArgs for
+// the rules. ok is false for unbalanced quotes. The arguments are fresh
+// copies.
+func SplitArgs(line []byte) (args [][]byte, ok bool) {
+	var p Parser
+	if !p.splitArgs(line) {
+		return nil, false
+	}
+	args = make([][]byte, len(p.args))
+	for i, a := range p.args {
+		args[i] = append([]byte{}, a...)
+	}
+	return args, true
 }
 
 // parseInline parses an inline request: one line split into arguments.

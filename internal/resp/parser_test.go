@@ -583,9 +583,9 @@ func TestParseInt(t *testing.T) {
 		{"1a", 0, false}, {"0x10", 0, false}, {"--1", 0, false},
 	}
 	for _, c := range cases {
-		v, ok := parseInt([]byte(c.in))
+		v, ok := ParseInt([]byte(c.in))
 		if v != c.v || ok != c.ok {
-			t.Errorf("parseInt(%q) = %d, %v; want %d, %v", c.in, v, ok, c.v, c.ok)
+			t.Errorf("ParseInt(%q) = %d, %v; want %d, %v", c.in, v, ok, c.v, c.ok)
 		}
 	}
 }

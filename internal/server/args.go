@@ -4,8 +4,8 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/taconite/taconite/internal/keyspace"
 	"github.com/taconite/taconite/internal/rerr"
+	"github.com/taconite/taconite/internal/resp"
 )
 
 // eq reports whether the argument b equals the lower-case ASCII word s,
@@ -27,7 +27,7 @@ func eq(b []byte, s string) bool {
 }
 
 // parseInt parses an integer argument as Redis's string2ll.
-func parseInt(b []byte) (int64, bool) { return keyspace.ParseInt(b) }
+func parseInt(b []byte) (int64, bool) { return resp.ParseInt(b) }
 
 // parseFloat parses a float argument as Redis's getDoubleFromObject: the
 // whole argument must be a number (strtod syntax, "inf" allowed), no
@@ -63,4 +63,19 @@ func (c *client) argInt(b []byte) (int64, bool) {
 		c.replyError(rerr.NotInt)
 	}
 	return n, ok
+}
+
+// argTimeoutMs parses a non-negative integer timeout (CLIENT PAUSE, WAIT);
+// ok is false when it replied.
+func (c *client) argTimeoutMs(b []byte) (int64, bool) {
+	n, ok := parseInt(b)
+	if !ok {
+		c.replyError(rerr.TimeoutNotInt)
+		return 0, false
+	}
+	if n < 0 {
+		c.replyError(rerr.TimeoutNegative)
+		return 0, false
+	}
+	return n, true
 }

@@ -238,13 +238,8 @@ func cmdClientUnblock(c *client, argv [][]byte) {
 }
 
 func cmdClientPause(c *client, argv [][]byte) {
-	ms, ok := parseInt(argv[2])
+	ms, ok := c.argTimeoutMs(argv[2])
 	if !ok {
-		c.replyError("ERR timeout is not an integer or out of range")
-		return
-	}
-	if ms < 0 {
-		c.replyError(rerr.TimeoutNegative)
 		return
 	}
 	writeOnly := false

@@ -251,16 +251,11 @@ func cmdCopy(c *client, argv [][]byte) {
 		case eq(argv[j], "replace"):
 			replace = true
 		case eq(argv[j], "db") && j+1 < len(argv):
-			n, ok := parseInt(argv[j+1])
-			if !ok || n < -1<<31 || n > 1<<31-1 {
-				c.replyError(rerr.NotInt)
+			n, ok := c.argDB(argv[j+1])
+			if !ok {
 				return
 			}
-			if n < 0 || n >= int64(c.s.ks.Databases()) {
-				c.replyError(rerr.DBIndex)
-				return
-			}
-			db = int(n)
+			db = n
 			j++
 		default:
 			c.replyError(rerr.Syntax)
@@ -291,16 +286,10 @@ func cmdCopy(c *client, argv [][]byte) {
 
 func cmdMove(c *client, argv [][]byte) {
 	key := argv[1]
-	n, ok := parseInt(argv[2])
-	if !ok || n < -1<<31 || n > 1<<31-1 {
-		c.replyError(rerr.NotInt)
+	db, ok := c.argDB(argv[2])
+	if !ok {
 		return
 	}
-	if n < 0 || n >= int64(c.s.ks.Databases()) {
-		c.replyError(rerr.DBIndex)
-		return
-	}
-	db := int(n)
 	if db == c.db {
 		c.replyError(rerr.SameObject)
 		return

@@ -12,6 +12,7 @@ import (
 	"github.com/taconite/taconite/internal/command"
 	"github.com/taconite/taconite/internal/keyspace"
 	"github.com/taconite/taconite/internal/rerr"
+	"github.com/taconite/taconite/internal/resp"
 )
 
 // Server commands: TIME LASTSAVE SHUTDOWN MONITOR LATENCY MEMORY DEBUG
@@ -76,7 +77,7 @@ func (s *Server) feedMonitors(c *client, argv [][]byte) {
 	b = append(b, fmt.Sprintf(".%06d [%d %s]", now.Nanosecond()/1000, c.db, c.raddr)...)
 	for _, a := range argv {
 		b = append(b, ' ')
-		b = appendRepr(b, a)
+		b = resp.AppendRepr(b, a)
 	}
 	b = append(b, '\r', '\n')
 	s.mu.Lock()
@@ -92,45 +93,11 @@ func (s *Server) feedMonitors(c *client, argv [][]byte) {
 	}
 }
 
-// appendRepr quotes like Redis's sdscatrepr.
-func appendRepr(b, s []byte) []byte {
-	b = append(b, '"')
-	for _, ch := range s {
-		switch ch {
-		case '\\', '"':
-			b = append(b, '\\', ch)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		case '\a':
-			b = append(b, '\\', 'a')
-		case '\b':
-			b = append(b, '\\', 'b')
-		default:
-			if ch >= 32 && ch < 127 {
-				b = append(b, ch)
-			} else {
-				b = append(b, fmt.Sprintf("\\x%02x", ch)...)
-			}
-		}
-	}
-	return append(b, '"')
-}
-
 func cmdWait(c *client, argv [][]byte) {
 	if _, ok := c.argInt(argv[1]); !ok {
 		return
 	}
-	t, ok := parseInt(argv[2])
-	if !ok {
-		c.replyError("ERR timeout is not an integer or out of range")
-		return
-	}
-	if t < 0 {
-		c.replyError(rerr.TimeoutNegative)
+	if _, ok := c.argTimeoutMs(argv[2]); !ok {
 		return
 	}
 	c.replyInt(0) // no replicas yet
@@ -150,15 +117,18 @@ func cmdObjectEncoding(c *client, argv [][]byte) {
 		c.replyNull()
 		return
 	}
+	c.replyBulkString(encodingOf(e))
+}
+
+// encodingOf is OBJECT ENCODING's word for a value.
+func encodingOf(e keyspaceEntry) string {
 	if e.Kind() == keyspace.KindString {
-		c.replyBulkString(keyspace.EncodingName(e.Flags()))
-		return
+		return keyspace.EncodingName(e.Flags())
 	}
 	if en, ok := e.Obj().(interface{ Encoding() string }); ok {
-		c.replyBulkString(en.Encoding())
-		return
+		return en.Encoding()
 	}
-	c.replyBulkString("unknown")
+	return "unknown"
 }
 
 func cmdObjectRefcount(c *client, argv [][]byte) {
@@ -382,12 +352,7 @@ func cmdDebug(c *client, argv [][]byte) {
 			c.replyError(rerr.NoSuchKey)
 			return
 		}
-		enc := "raw"
-		if e.Kind() == keyspace.KindString {
-			enc = keyspace.EncodingName(e.Flags())
-		} else if en, ok := e.Obj().(interface{ Encoding() string }); ok {
-			enc = en.Encoding()
-		}
+		enc := encodingOf(e)
 		ser := len(e.Bytes())
 		idle := keyspace.IdleSeconds(e.Access(), c.tx.Now)
 		c.replyStatus(fmt.Sprintf("Value at:0x0 refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d", enc, ser, e.Access()&(1<<24-1), idle))

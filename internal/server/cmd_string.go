@@ -240,34 +240,32 @@ func cmdMGet(c *client, argv [][]byte) {
 	}
 }
 
-func cmdMSet(c *client, argv [][]byte) {
-	if len(argv)%2 == 0 {
-		c.replyError(rerr.WrongArity("mset"))
-		return
-	}
-	for i := 1; i < len(argv); i += 2 {
-		c.tx.SetString(argv[i], argv[i+1], 0)
-	}
-	c.dirty()
-	c.replyOK()
-}
+func cmdMSet(c *client, argv [][]byte)   { c.msetGeneric(argv, false, "mset") }
+func cmdMSetNX(c *client, argv [][]byte) { c.msetGeneric(argv, true, "msetnx") }
 
-func cmdMSetNX(c *client, argv [][]byte) {
+// msetGeneric sets every pair; with nx, nothing at all if any key exists.
+func (c *client) msetGeneric(argv [][]byte, nx bool, name string) {
 	if len(argv)%2 == 0 {
-		c.replyError(rerr.WrongArity("msetnx"))
+		c.replyError(rerr.WrongArity(name))
 		return
 	}
-	for i := 1; i < len(argv); i += 2 {
-		if c.tx.Exists(argv[i]) {
-			c.replyInt(0)
-			return
+	if nx {
+		for i := 1; i < len(argv); i += 2 {
+			if c.tx.Exists(argv[i]) {
+				c.replyInt(0)
+				return
+			}
 		}
 	}
 	for i := 1; i < len(argv); i += 2 {
 		c.tx.SetString(argv[i], argv[i+1], 0)
 	}
 	c.dirty()
-	c.replyInt(1)
+	if nx {
+		c.replyInt(1)
+	} else {
+		c.replyOK()
+	}
 }
 
 func cmdIncr(c *client, argv [][]byte) { c.incrBy(argv[1], 1) }
