@@ -14,10 +14,6 @@ import (
 
 const (
 	readBufInitial = 16 * 1024
-	// bigArg is the argument size above which the read buffer is grown to
-	// exactly what the parser says it needs, not doubled, so a large bulk
-	// costs its own size and no more (Redis's PROTO_MBULK_BIG_ARG idea).
-	bigArg = 32 * 1024
 	// outShrink: a reply buffer grown past this is dropped after a flush so
 	// one huge reply does not pin memory for the life of the connection.
 	outShrink = 64 * 1024
@@ -177,8 +173,12 @@ func (c *client) makeRoom() {
 			return
 		}
 	}
+	// Grow by doubling, but never past what the command is known to need:
+	// a large bulk then costs its own size plus a few copies, and a client
+	// that announces a big bulk without sending it gets no more memory
+	// than it actually sent (Redis allocates the announced size at once).
 	size := len(c.rbuf) * 2
-	if need := c.parser.Need(); need > bigArg && need > len(c.rbuf) {
+	if need := c.parser.Need(); need > len(c.rbuf) && need < size {
 		size = need
 	}
 	limit := c.s.queryBufLimit.Load()

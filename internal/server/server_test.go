@@ -3,6 +3,7 @@ package server_test
 import (
 	"fmt"
 	"net"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -246,4 +247,31 @@ func TestManyClientsStayServed(t *testing.T) {
 		}(i)
 	}
 	wg.Wait()
+}
+
+// TestAnnouncedBulkDoesNotPreallocate: a client announcing a large (but
+// legal) bulk and sending little of it costs the server what it sent, not
+// what it announced.
+func TestAnnouncedBulkDoesNotPreallocate(t *testing.T) {
+	s := servertest.Start(t)
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	var conns []*servertest.Conn
+	for i := 0; i < 4; i++ {
+		c := s.Dial(t)
+		c.Send([]byte("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$400000000\r\n"))
+		c.Send(make([]byte, 100_000))
+		conns = append(conns, c)
+	}
+	// A round trip on each connection's loop proves the data was read.
+	if got := s.Dial(t).Do("PING"); got != "+PONG\r\n" {
+		t.Fatalf("PING: %q", got)
+	}
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if grew := int64(after.HeapAlloc) - int64(before.HeapAlloc); grew > 64<<20 {
+		t.Fatalf("heap grew by %d MB for 4 x 100 KB sent", grew>>20)
+	}
+	_ = conns
 }
