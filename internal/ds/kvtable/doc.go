@@ -1,7 +1,8 @@
 // Package kvtable owns the compact hash table at the heart of Taconite's
 // keyspace: one Table per (shard, database) maps binary-safe keys to byte
 // strings or opaque objects, each with a caller type tag (Kind), caller
-// flag bits, an optional expire time and a caller-managed access clock.
+// flag bits, an optional expire time and a caller-managed access clock
+// (Table.Access stamped by writes, Entry.SetAccess and Touch).
 // It knows nothing of Redis commands and takes no locks: the owner holds
 // the shard's lock around every call.
 //

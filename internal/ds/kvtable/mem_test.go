@@ -77,3 +77,33 @@ func TestMemoryReturns(t *testing.T) {
 		}
 	}
 }
+
+// TestChurnBounded checks that compaction keeps up: after many rounds of
+// deleting and re-adding keys, the arena stays within a small factor of
+// the live data.
+func TestChurnBounded(t *testing.T) {
+	tb := New()
+	const n = 50_000
+	val := make([]byte, 60)
+	key := func(i int) []byte { return strconv.AppendInt([]byte("key:"), int64(i), 10) }
+	for i := 0; i < n; i++ {
+		tb.SetBytes(key(i), 0, 0, val, NoExpire)
+	}
+	base := tb.MemoryUsage()
+	peak := 0
+	for i := 0; i < 10*n; i++ {
+		k := key((i * 7919) % n)
+		tb.Delete(k)
+		tb.SetBytes(k, 0, 0, val[:i%61], NoExpire)
+		if i%1000 == 0 {
+			peak = max(peak, tb.MemoryUsage())
+		}
+	}
+	if err := tb.Check(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("memory usage: %d after load, peak %d during churn", base, peak)
+	if peak > 2*base {
+		t.Errorf("peak %d more than twice the loaded size %d", peak, base)
+	}
+}

@@ -105,9 +105,6 @@ func (mt *modelTest) verify(key []byte) {
 func (mt *modelTest) verifyEntry(e Entry, want *mval) {
 	key := e.Key()
 	if e.Kind() != want.kind || e.Flags() != want.flags || e.ExpireAt() != want.exp || e.Access() != want.access {
-		mt.t.Log(mt.tb.dumpKey(key))
-		e2, _ := mt.tb.Get(key)
-		mt.t.Logf("get access %d", e2.Access())
 		mt.fail("key %q: kind/flags/exp/access %d/%d/%d/%d, want %d/%d/%d/%d", trunc(key),
 			e.Kind(), e.Flags(), e.ExpireAt(), e.Access(), want.kind, want.flags, want.exp, want.access)
 	}
@@ -148,7 +145,7 @@ func (mt *modelTest) fullCheck() {
 		mt.fail("VolatileLen %d, model %d", mt.tb.VolatileLen(), vol)
 	}
 	// Comparing every value is the slow part: do it one check in four.
-	if mt.checks%1 != 0 {
+	if mt.checks%4 != 1 {
 		return
 	}
 	n := 0
@@ -407,7 +404,7 @@ func TestModel(t *testing.T) {
 		scale = 8
 	}
 	phases := []phase{
-		{ops: 40000 / scale, nkeys: 40, checkEvery: 1, bigKeys: true},
+		{ops: 40000 / scale, nkeys: 40, checkEvery: 97, bigKeys: true},
 		{ops: 300000 / scale, nkeys: 3000, checkEvery: 1999},
 		{ops: 150000 / scale, nkeys: 3000, checkEvery: 499, deleteBias: true, drain: 95},
 		{ops: 200000 / scale, nkeys: 20000, checkEvery: 9973, bigKeys: true, drain: 98},

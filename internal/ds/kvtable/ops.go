@@ -258,7 +258,7 @@ func (t *Table) drop(ref uint32, rec []byte) {
 
 // Get looks key up.
 func (t *Table) Get(key []byte) (Entry, bool) {
-	ref, _ := t.find(key, t.hash(key))
+	ref := t.lookup(key)
 	if ref == 0 {
 		return Entry{}, false
 	}
@@ -285,9 +285,10 @@ func (t *Table) bigSpec(val []byte, rec []byte) vspec {
 }
 
 // SetBytes sets key to a copy of val, with kind, flags and expireAt (unix
-// ms, NoExpire, or KeepExpire). An existing key keeps its access clock and
-// is rewritten in place when the new value fits. Reports whether the key
-// existed. key and val may alias table memory (e.g. another Entry's bytes).
+// ms, NoExpire, or KeepExpire), and stamps the record's access clock with
+// t.Access. An existing key is rewritten in place when the new value fits.
+// Reports whether the key existed. key and val may alias table memory (e.g.
+// another Entry's bytes).
 func (t *Table) SetBytes(key []byte, kind Kind, flags uint8, val []byte, expireAt int64) (existed bool) {
 	h := t.hash(key)
 	ref, l := t.find(key, h)
@@ -333,7 +334,7 @@ func (t *Table) SetObj(key []byte, kind Kind, flags uint8, obj any, expireAt int
 
 // SetFlags sets the caller's flag bits of key; false if key is absent.
 func (t *Table) SetFlags(key []byte, flags uint8) bool {
-	ref, _ := t.find(key, t.hash(key))
+	ref := t.lookup(key)
 	if ref == 0 {
 		return false
 	}
@@ -343,7 +344,7 @@ func (t *Table) SetFlags(key []byte, flags uint8) bool {
 
 // Touch sets the access clock of key; false if key is absent.
 func (t *Table) Touch(key []byte, access uint32) bool {
-	ref, _ := t.find(key, t.hash(key))
+	ref := t.lookup(key)
 	if ref == 0 {
 		return false
 	}

@@ -11,7 +11,8 @@ const minBuckets = 4
 // for concurrent use: the owner serialises all calls.
 type Table struct {
 	// Access is the access clock written into every record that SetBytes,
-	// SetObj or AppendBytes creates or rewrites. The owner sets it before
+	// SetObj or AppendBytes creates, and that SetBytes or SetObj overwrites
+	// (other rewrites keep the record's clock). The owner sets it before
 	// such calls (the keyspace does per command), so a write needs no
 	// second lookup to stamp its record.
 	Access uint32
@@ -138,6 +139,33 @@ func (t *Table) find(key []byte, h uint64) (uint32, link) {
 		}
 	}
 	return 0, link{}
+}
+
+// lookup is find without the link, for read paths.
+func (t *Table) lookup(key []byte) uint32 {
+	h := t.hash(key)
+	tag := tagOf(h)
+	for ti := 0; ti < 2; ti++ {
+		ht := t.ht[ti]
+		if len(ht) == 0 {
+			return 0
+		}
+		b := int(h & uint64(len(ht)-1))
+		if ti == 0 && b < t.rehashIdx {
+			continue
+		}
+		for r := ht[b]; r != 0; {
+			rec := t.rec(r)
+			if rec[oTag] == tag && t.keyEq(rec, key) {
+				return r
+			}
+			r = next(rec)
+		}
+		if t.rehashIdx < 0 {
+			return 0
+		}
+	}
+	return 0
 }
 
 // linkOf finds the link of a record known to be in the index.
