@@ -33,5 +33,15 @@ commands:
 bench:
 	bench/compare.sh
 
+# e2e drives Taconite with real clients and frameworks; e2e-redis runs the
+# same suite against redis-server 7.0, where every check must pass.
+e2e:
+	bash e2e/setup.sh
+	bash e2e/run.sh --server taconite
+
+e2e-redis:
+	bash e2e/setup.sh
+	bash e2e/run.sh --server redis
+
 ci:
 	bash .ci/run
