@@ -53,7 +53,12 @@ func (t *Tx) table(db int, key []byte) (*shard, *kvtable.Table) {
 	}
 	sh := &t.ks.shards[i]
 	tb := sh.tables[db]
-	tb.Access = t.access
+	// Written only when it changes (once a second): commands on other
+	// cores read this table's header, and a write per command would make
+	// them fetch it again.
+	if tb.Access != t.access {
+		tb.Access = t.access
+	}
 	return sh, tb
 }
 

@@ -99,6 +99,11 @@ func (t *Table) kill(ref uint32, size int) {
 
 // owe adds compaction credit for dead bytes a caller's mutation made.
 func (t *Table) owe(dead int) {
+	// At the cap, leave the field alone: a table shared by threads under
+	// a lock should not see its header written by every overwrite.
+	if t.credit >= maxCredit {
+		return
+	}
 	t.credit += dead*creditPerDead + creditPerOp
 	if t.credit > maxCredit {
 		t.credit = maxCredit
