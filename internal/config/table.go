@@ -123,9 +123,9 @@ var implemented = map[string]bool{
 	"port": true, "bind": true, "databases": true, "dir": true, "loglevel": true,
 	"logfile": true, "requirepass": true, "maxclients": true, "timeout": true,
 	"tcp-keepalive": true, "proto-max-bulk-len": true, "client-query-buffer-limit": true,
-	"hz": true, "dynamic-hz": true, "pidfile": true, "daemonize": true,
+	"hz": true, "pidfile": true, "io-threads": true,
 	"slowlog-log-slower-than": true, "slowlog-max-len": true,
-	"latency-monitor-threshold": true, "active-expire-effort": true,
+	"active-expire-effort": true,
 	"lazyfree-lazy-user-del": true, "lazyfree-lazy-user-flush": true,
 	"lazyfree-lazy-expire": true, "lazyfree-lazy-server-del": true,
 }

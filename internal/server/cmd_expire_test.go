@@ -57,3 +57,17 @@ func TestGetExAndSetKeepTTL(t *testing.T) {
 		t.Fatalf("after PERSIST: %q", got)
 	}
 }
+
+func TestKeepTTLOnExpiredKey(t *testing.T) {
+	s := servertest.StartWithClock(t)
+	c := s.Dial(t)
+	c.Do("SET", "k", "v", "PX", "10")
+	s.Clock.Advance(20 * time.Millisecond)
+	c.Do("SET", "k", "w", "KEEPTTL")
+	if got := c.Do("GET", "k"); got != "$1\r\nw\r\n" {
+		t.Fatalf("SET KEEPTTL on an expired key: %q", got)
+	}
+	if got := c.Do("TTL", "k"); got != ":-1\r\n" {
+		t.Fatalf("TTL: %q", got)
+	}
+}

@@ -115,6 +115,14 @@ func cmdSet(c *client, argv [][]byte) {
 
 // setGeneric is SET's operation, shared by SETNX, SETEX, PSETEX and GETSET.
 func (c *client) setGeneric(key, val []byte, flags int, at int64) {
+	if flags&(setNX|setXX|setGet|setKeepTTL) == 0 {
+		// A plain SET need not look the key up first: one hash lookup.
+		// (KEEPTTL must: an expired key's old time must not be kept.)
+		c.tx.SetString(key, val, at)
+		c.dirty()
+		c.replyOK()
+		return
+	}
 	e, found := c.tx.GetW(key)
 	if flags&setGet != 0 {
 		if found && e.Kind() != keyspace.KindString {

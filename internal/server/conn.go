@@ -102,7 +102,7 @@ func (c *client) onReadable() {
 			return
 		}
 	}
-	n, err := unix.Read(c.fd, c.rbuf[c.end:])
+	n, err := rawRead(c.fd, c.rbuf[c.end:])
 	if err == unix.EAGAIN || err == unix.EINTR {
 		return
 	}
@@ -222,7 +222,7 @@ func (c *client) write(b []byte) {
 		c.pend = append(c.pend, b...)
 		return
 	}
-	n, err := unix.Write(c.fd, b)
+	n, err := rawWrite(c.fd, b)
 	if n > 0 {
 		c.loop.stats.netOut.Add(int64(n))
 	}
@@ -251,7 +251,7 @@ func (c *client) onWritable() {
 		return
 	}
 	for len(c.pend) > 0 {
-		n, err := unix.Write(c.fd, c.pend)
+		n, err := rawWrite(c.fd, c.pend)
 		if n > 0 {
 			c.loop.stats.netOut.Add(int64(n))
 			c.pend = c.pend[n:]

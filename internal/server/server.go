@@ -243,7 +243,7 @@ func (s *Server) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	n := runtime.GOMAXPROCS(0)
+	n := s.eventLoops()
 	for i := 0; i < n; i++ {
 		l, err := newLoop(s)
 		if err != nil {
@@ -280,6 +280,8 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.wg.Add(1)
 	go s.cron()
+	s.writePidfile()
+	defer s.removePidfile()
 	s.log.Noticef("Ready to accept connections tcp")
 	select {
 	case <-ctx.Done():
@@ -295,6 +297,32 @@ func (s *Server) Run(ctx context.Context) error {
 	s.wg.Wait()
 	s.log.Noticef("Taconite is now ready to exit, bye bye...")
 	return nil
+}
+
+// eventLoops is how many event loops to run: io-threads, or half the
+// CPUs if that is more. Half, because a loop that shares its core with
+// the clients, the kernel's network work and the garbage collector loses
+// more to preemption and wake-ups than it gains: on 2 cores with the
+// client on the same host, two loops served pipelined traffic faster but
+// single requests with twice Redis's p99 latency, one loop matched it.
+func (s *Server) eventLoops() int {
+	return max(int(s.cfg.Int("io-threads")), runtime.GOMAXPROCS(0)/2, 1)
+}
+
+// writePidfile writes the pidfile directive's file, as redis-server does
+// (only when daemonized or when a pidfile is configured).
+func (s *Server) writePidfile() {
+	if p := s.cfg.String("pidfile"); p != "" {
+		if err := os.WriteFile(p, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+			s.log.Warningf("Failed to write PID file: %v", err)
+		}
+	}
+}
+
+func (s *Server) removePidfile() {
+	if p := s.cfg.String("pidfile"); p != "" {
+		os.Remove(p)
+	}
 }
 
 // listen opens the TCP listeners of the bind and port directives. A
