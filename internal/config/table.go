@@ -125,7 +125,7 @@ var implemented = map[string]bool{
 	"tcp-keepalive": true, "proto-max-bulk-len": true, "client-query-buffer-limit": true,
 	"hz": true, "pidfile": true, "io-threads": true,
 	"slowlog-log-slower-than": true, "slowlog-max-len": true,
-	"active-expire-effort": true,
+	"active-expire-effort":   true,
 	"lazyfree-lazy-user-del": true, "lazyfree-lazy-user-flush": true,
 	"lazyfree-lazy-expire": true, "lazyfree-lazy-server-del": true,
 }
