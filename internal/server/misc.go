@@ -25,12 +25,16 @@ func hasCategory(cmd *command.Command, cat string) bool {
 
 func configImplemented(name string) bool { return config.IsImplemented(strings.ToLower(name)) }
 
-// clientsSorted returns the connected clients by id.
+// clientsSorted returns the connected clients by id. A killed client whose
+// loop has not closed it yet is already gone as far as CLIENT LIST and
+// CLIENT KILL are concerned.
 func (s *Server) clientsSorted() []*client {
 	s.mu.Lock()
 	out := make([]*client, 0, len(s.clients))
 	for _, c := range s.clients {
-		out = append(out, c)
+		if !c.killed.Load() {
+			out = append(out, c)
+		}
 	}
 	s.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
