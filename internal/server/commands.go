@@ -4,6 +4,17 @@ package server
 // table (internal/command) holds the metadata; a test checks each name here
 // exists there. lockAll marks commands that see the whole keyspace.
 func handlerTable() []handler {
+	h := coreHandlers()
+	h = append(h, hashHandlers()...)
+	h = append(h, setHandlers()...)
+	h = append(h, listHandlers()...)
+	h = append(h, zsetHandlers()...)
+	return h
+}
+
+// coreHandlers are the commands of strings, keys, connections and the
+// server.
+func coreHandlers() []handler {
 	return []handler{
 		// connection
 		{name: "ping", fn: cmdPing},

@@ -1,0 +1,4 @@
+package server
+
+// listHandlers binds the list commands (being written).
+func listHandlers() []handler { return nil }

@@ -1,0 +1,4 @@
+package server
+
+// setHandlers binds the set commands (being written).
+func setHandlers() []handler { return nil }
