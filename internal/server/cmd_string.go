@@ -320,7 +320,9 @@ func (c *client) incrBy(key []byte, by int64) {
 	}
 	cur += by
 	c.scratch = keyspace.FormatInt(c.scratch[:0], cur)
-	c.tx.SetStringEnc(key, c.scratch, keyspace.EncInt, keyspaceKeep)
+	if !found || !e.Overwrite(c.scratch, keyspace.EncInt) {
+		c.tx.SetStringEnc(key, c.scratch, keyspace.EncInt, keyspaceKeep)
+	}
 	c.dirty()
 	c.replyInt(cur)
 }

@@ -266,3 +266,20 @@ func (e Entry) Access() uint32 { return get32(e.rec[oAccess:]) }
 // SetAccess overwrites the record's access clock in place: reads stamp
 // their record through the Entry they already hold, with no second lookup.
 func (e Entry) SetAccess(v uint32) { put32(e.rec[oAccess:], v) }
+
+// Overwrite replaces the byte value with v, of the same length, in place,
+// and sets the caller flags. It reports false, changing nothing, when v's
+// length differs or the value is an object: the caller then uses SetBytes.
+// It saves the second lookup of a read-modify-write such as INCR.
+func (e Entry) Overwrite(v []byte, flags uint8) bool {
+	if e.rec[oHdr]&hValObj != 0 {
+		return false
+	}
+	b := e.Bytes()
+	if len(b) != len(v) {
+		return false
+	}
+	copy(b, v)
+	e.rec[oFlags] = flags
+	return true
+}
