@@ -116,3 +116,34 @@ func trunc(b []byte, n int) []byte {
 	}
 	return b
 }
+
+// Hash commands (HINCRBY, HINCRBYFLOAT, HRANDFIELD).
+const (
+	HashNotInt       = "ERR hash value is not an integer"
+	HashNotFloat     = "ERR hash value is not a float"
+	HashIncrNaNOrInf = "ERR value is NaN or Infinity"
+	HRandCountRange  = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+	HRandValuesRange = "ERR value is out of range"
+)
+
+// Set commands (SPOP SRANDMEMBER SINTERCARD).
+const (
+	SetNotPositive    = "ERR value is out of range, must be positive"
+	SetRandCountRange = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+	SetNumKeys        = "ERR numkeys should be greater than 0"
+	SetNumKeysArgs    = "ERR Number of keys can't be greater than number of args"
+	SetLimitNegative  = "ERR LIMIT can't be negative"
+)
+
+// ---- list commands (LPUSH … LMPOP) ----
+
+// List errors.
+const (
+	ListCountPositive   = "ERR value is out of range, must be positive"
+	ListIndexRange      = "ERR index out of range"
+	ListRankZero        = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
+	ListCountNegative   = "ERR COUNT can't be negative"
+	ListMaxlenNegative  = "ERR MAXLEN can't be negative"
+	ListNumkeys         = "ERR numkeys should be greater than 0"
+	ListCountPositiveGT = "ERR count should be greater than 0"
+)

@@ -53,8 +53,10 @@ func TestGolden(t *testing.T) {
 				t.Fatalf("resetting %s: %v", addr, err)
 			}
 			// Against Taconite, steps awaiting a later issue are left out.
+			// COMPAT_RUN_ALL=1 runs the marked steps too, to see which
+			// marks a newly landed issue lets us remove.
 			steps, wants := script.Steps, golden
-			if external == "" {
+			if external == "" && os.Getenv("COMPAT_RUN_ALL") == "" {
 				steps, wants = nil, nil
 				pending := map[int]int{}
 				for i, st := range script.Steps {
