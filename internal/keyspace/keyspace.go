@@ -101,6 +101,9 @@ type Keyspace struct {
 	access   accessMode
 	// expireCursor is the shard the next active expiry cycle starts at.
 	expireCursor atomic.Uint32
+	// Blocked counts clients blocked on keys (BLPOP…); while it is zero
+	// writes skip the bookkeeping that wakes them.
+	Blocked atomic.Int64
 }
 
 // shard is one lock domain: the slice of every database whose keys hash to
@@ -196,6 +199,7 @@ func (ks *Keyspace) Begin(tx *Tx, db int, mask uint64, now time.Time) {
 	}
 	tx.access = ks.initialAccess(tx.Now)
 	tx.lastKey = nil
+	tx.Ready = tx.Ready[:0]
 }
 
 // Totals sums the shard counters; it locks each shard in turn.

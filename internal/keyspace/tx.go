@@ -26,6 +26,10 @@ type Tx struct {
 	lastShard int
 	// NoTouch: reads leave access clocks alone (CLIENT NO-TOUCH, OBJECT).
 	NoTouch bool
+	// Ready lists the list, sorted set and stream keys this command
+	// created while some client was blocked (Keyspace.Blocked > 0): the
+	// server wakes the clients waiting on them once the command is done.
+	Ready []ReadyKey
 }
 
 // Keyspace returns the keyspace the Tx works on.
@@ -161,7 +165,16 @@ func (t *Tx) SetObj(key []byte, kind kvtable.Kind, obj any, expireAt int64) {
 // SetObjIn stores an object value in database db with flags.
 func (t *Tx) SetObjIn(db int, key []byte, kind kvtable.Kind, flags uint8, obj any, expireAt int64) {
 	_, tb := t.table(db, key)
-	tb.SetObj(key, kind, flags, obj, expireAt)
+	existed := tb.SetObj(key, kind, flags, obj, expireAt)
+	if !existed && t.ks.Blocked.Load() > 0 && (kind == KindList || kind == KindZSet || kind == KindStream) {
+		t.Ready = append(t.Ready, ReadyKey{DB: db, Key: string(key)})
+	}
+}
+
+// ReadyKey is a key that may now serve blocked clients.
+type ReadyKey struct {
+	DB  int
+	Key string
 }
 
 // SetBytesIn stores a byte value in database db.

@@ -147,3 +147,26 @@ const (
 	ListNumkeys         = "ERR numkeys should be greater than 0"
 	ListCountPositiveGT = "ERR count should be greater than 0"
 )
+
+// Sorted sets (zset family).
+const (
+	ZIncrPair      = "ERR INCR option supports a single increment-element pair"
+	ZScoreNaN      = "ERR resulting score is not a number (NaN)"
+	ZMinMaxFloat   = "ERR min or max is not a float"
+	ZMinMaxLex     = "ERR min or max not valid string range item"
+	ZLimitRank     = "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+	ZWithScoresLex = "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+	ZNotPositive   = "ERR value is out of range, must be positive"
+	ZNumkeys       = "ERR numkeys should be greater than 0"
+	ZCountPositive = "ERR count should be greater than 0"
+	ZRandRange     = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+	ZValueRange    = "ERR value is out of range"
+	ZWeightFloat   = "ERR weight value is not a float"
+	ZLimitNegative = "ERR LIMIT can't be negative"
+)
+
+// ZAtLeastOneKey is the numkeys < 1 error of ZUNION, ZINTER, ZDIFF, their
+// STORE forms and ZINTERCARD.
+func ZAtLeastOneKey(cmd string) string {
+	return "ERR at least 1 input key is needed for '" + cmd + "' command"
+}

@@ -121,6 +121,10 @@ func (s *Server) dispatch(c *client, argv [][]byte) bool {
 	c.errored = false
 	start := l.mark
 	s.exec(c, h, argv, mask, hintKey, l.now.Add(start))
+	if len(c.tx.Ready) > 0 {
+		s.wakeReady(c.tx.Ready)
+		c.tx.Ready = c.tx.Ready[:0]
+	}
 	l.mark = time.Since(l.now)
 	dur := l.mark - start
 	st := &l.stats.cmd[cmd.ID]

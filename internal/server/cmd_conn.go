@@ -225,16 +225,43 @@ func cmdClientReply(c *client, argv [][]byte) {
 
 func cmdClientGetRedir(c *client, argv [][]byte) { c.replyInt(-1) }
 
-// CLIENT UNBLOCK: no client blocks yet, so none can be unblocked.
+// CLIENT UNBLOCK id [TIMEOUT|ERROR] ends another client's blocking wait,
+// as if it timed out or with an error.
 func cmdClientUnblock(c *client, argv [][]byte) {
-	if _, ok := c.argInt(argv[2]); !ok {
+	id, ok := c.argInt(argv[2])
+	if !ok {
 		return
 	}
-	if len(argv) == 4 && !eq(argv[3], "timeout") && !eq(argv[3], "error") {
-		c.replyError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+	withError := false
+	if len(argv) == 4 {
+		switch {
+		case eq(argv[3], "timeout"):
+		case eq(argv[3], "error"):
+			withError = true
+		default:
+			c.replyError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+			return
+		}
+	}
+	c.s.mu.Lock()
+	target := c.s.clients[id]
+	c.s.mu.Unlock()
+	if target == nil || !target.blockedFlag.Load() {
+		c.replyInt(0)
 		return
 	}
-	c.replyInt(0)
+	target.loop.post(func() {
+		w := target.blocked
+		if w == nil {
+			return
+		}
+		reply := w.onTimeout
+		if withError {
+			reply = func(x *client) { x.replyError("UNBLOCKED client unblocked via CLIENT UNBLOCK") }
+		}
+		target.endWait(w, reply)
+	})
+	c.replyInt(1)
 }
 
 func cmdClientPause(c *client, argv [][]byte) {
@@ -291,6 +318,9 @@ func (c *client) info() string {
 	flags := ""
 	if c.monitor {
 		flags += "O"
+	}
+	if c.blockedFlag.Load() {
+		flags += "b"
 	}
 	if c.noEvict {
 		flags += "e"

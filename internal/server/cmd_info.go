@@ -139,7 +139,7 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		field(b, "maxclients", s.maxClients.Load())
 		field(b, "client_recent_max_input_buffer", 0)
 		field(b, "client_recent_max_output_buffer", 0)
-		field(b, "blocked_clients", 0)
+		field(b, "blocked_clients", s.blocked.count.Load())
 		field(b, "tracking_clients", 0)
 		field(b, "clients_in_timeout_table", 0)
 	case "memory":

@@ -9,6 +9,7 @@ func handlerTable() []handler {
 	h = append(h, setHandlers()...)
 	h = append(h, listHandlers()...)
 	h = append(h, zsetHandlers()...)
+	h = append(h, blockingHandlers()...)
 	return h
 }
 

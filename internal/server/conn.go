@@ -50,6 +50,8 @@ type client struct {
 	tx         keyspace.Tx
 	keyIdx     []int
 	scratch    []byte
+	blocked    *waiter // the wait this client is in, if any
+	retryWait  *waiter // the wait being retried by retryBlocked
 	replyMode  int
 	errored    bool // the current command replied with an error
 	closeAfter bool
@@ -70,6 +72,7 @@ type client struct {
 	lastIO      atomic.Int64 // unix ms of the last command
 	qbuf        atomic.Int64
 	killed      atomic.Bool
+	blockedFlag atomic.Bool  // blocked != nil, for CLIENT UNBLOCK/LIST
 	dbShared    atomic.Int32 // db, for CLIENT LIST
 	protoAtomic atomic.Int32 // proto, for CLIENT LIST
 }
@@ -119,7 +122,7 @@ func (c *client) onReadable() {
 // stops early, keeping the command, when CLIENT PAUSE holds it back.
 func (c *client) processInput() {
 	s := c.s
-	for c.start < c.end && !c.paused {
+	for c.start < c.end && !c.paused && c.blocked == nil {
 		args, used, perr := c.parser.Parse(c.rbuf[c.start:c.end], resp.Limits{MaxBulkLen: s.maxBulkLen.Load()}, c.authed)
 		if perr != nil {
 			s.log.Verbosef("Protocol error (%s) from client: id=%d addr=%s", perr.Error(), c.id, c.raddr)
@@ -143,7 +146,7 @@ func (c *client) processInput() {
 			break
 		}
 		c.start += used
-		if c.closeAfter || c.killed.Load() {
+		if c.closeAfter || c.killed.Load() || c.blocked != nil {
 			break
 		}
 	}
@@ -296,6 +299,7 @@ func (c *client) close() {
 		return
 	}
 	c.closed = true
+	c.dropWait()
 	c.loop.forget(c)
 	unix.Close(c.fd)
 	c.wmu.Unlock()

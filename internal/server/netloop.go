@@ -137,7 +137,10 @@ func (l *loop) run(done func()) {
 				if ev&unix.EPOLLOUT != 0 {
 					c.onWritable()
 				}
-				if ev&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLERR) != 0 && !c.paused {
+				// A paused or blocked client's input is still read (the
+				// level-triggered poller would otherwise report it again
+				// and again) but not run until it resumes.
+				if ev&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
 					c.onReadable()
 				}
 			}

@@ -72,6 +72,7 @@ type Server struct {
 	stats    serverStats
 	errStats errStats
 	slowlog  slowlog
+	blocked  blockRegistry
 
 	pauseMu    sync.Mutex // guards pauseUntil, pauseWrite and pauseTimer
 	pauseUntil time.Time
@@ -168,6 +169,7 @@ func NewWithOptions(cfg *config.Config, opts Options) *Server {
 		s.handlers[cmd.ID] = &hh
 	}
 	s.errStats.m = make(map[string]int64)
+	s.blocked.keys = make(map[blockKey][]*waiter)
 	s.loadHotConfig()
 	s.registerConfigHooks()
 	return s

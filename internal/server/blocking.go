@@ -1,0 +1,393 @@
+package server
+
+import (
+	"math"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/taconite/taconite/internal/keyspace"
+	"github.com/taconite/taconite/internal/rerr"
+)
+
+// Blocking commands (BLPOP and friends). A command that finds nothing to
+// pop registers its client as a waiter on its keys and replies nothing;
+// its loop stops running that client's further input. A write that
+// creates a list (or sorted set, or stream) key while clients wait notes
+// the key in its Tx; when the command is done, the gate hands every waiter
+// of the key, oldest first, back to its own loop, which runs the waiter's
+// command again: it either pops now or waits again, keeping its place.
+// A timer, CLIENT UNBLOCK or the client's disconnection end a wait.
+//
+// Lock order: blockRegistry.mu is a leaf lock; it is taken with shard
+// locks held (registering from a handler) and without.
+
+type blockKey struct {
+	db  int
+	key string
+}
+
+// waiter is one blocked client's wait.
+type waiter struct {
+	c        *client
+	argv     [][]byte // the command, copied: the read buffer moves on
+	keys     []blockKey
+	seq      uint64    // registration order: FIFO among waiters of a key
+	deadline time.Time // zero: wait forever
+	timer    *time.Timer
+	// onTimeout replies what the command replies when the wait ends
+	// without data (a null array for BLPOP, a null bulk for BLMOVE).
+	onTimeout func(c *client)
+}
+
+type blockRegistry struct {
+	mu    sync.Mutex // guards keys and seq
+	keys  map[blockKey][]*waiter
+	seq   uint64
+	count atomic.Int64 // blocked clients, for INFO
+}
+
+// parseBlockTimeout reads a blocking command's timeout in seconds (a
+// double; 0 waits forever) as Redis's getTimeoutFromObjectOrReply.
+func (c *client) parseBlockTimeout(b []byte) (time.Duration, bool) {
+	f, ok := parseFloat(b)
+	if !ok {
+		c.replyError(rerr.TimeoutNotFloat)
+		return 0, false
+	}
+	if f < 0 {
+		c.replyError(rerr.TimeoutNegative)
+		return 0, false
+	}
+	// As Redis: milliseconds converted to a 64-bit integer, where a value
+	// too large wraps to a negative one on x86, then added to the time.
+	ms := f * 1000
+	if ms >= math.MaxInt64 {
+		c.replyError(rerr.TimeoutNegative)
+		return 0, false
+	}
+	tval := int64(ms)
+	if tval > 0 && tval > math.MaxInt64-c.loop.now.UnixMilli() {
+		c.replyError("ERR timeout is out of range")
+		return 0, false
+	}
+	if tval > math.MaxInt64/int64(time.Millisecond) {
+		tval = math.MaxInt64 / int64(time.Millisecond) // ~292 years: forever
+	}
+	return time.Duration(tval) * time.Millisecond, true
+}
+
+// block makes the client wait on keys for up to timeout (0: forever).
+// Called by a handler, with the command's shard locks held.
+func (c *client) block(argv [][]byte, keys [][]byte, timeout time.Duration, onTimeout func(*client)) {
+	s := c.s
+	w := c.retryWait
+	if w == nil {
+		w = &waiter{c: c, onTimeout: onTimeout}
+		w.argv = make([][]byte, len(argv))
+		for i, a := range argv {
+			w.argv[i] = append([]byte(nil), a...)
+		}
+		if timeout > 0 {
+			w.deadline = c.loop.now.Add(timeout)
+		}
+	}
+	w.keys = w.keys[:0]
+	for _, k := range keys {
+		w.keys = append(w.keys, blockKey{db: c.db, key: string(k)})
+	}
+	r := &s.blocked
+	r.mu.Lock()
+	if w.seq == 0 {
+		r.seq++
+		w.seq = r.seq
+	}
+	for _, k := range w.keys {
+		list := r.keys[k]
+		// Keep each key's waiters in registration order, so a waiter that
+		// was woken but found nothing keeps its place.
+		i := sort.Search(len(list), func(i int) bool { return list[i].seq > w.seq })
+		list = append(list, nil)
+		copy(list[i+1:], list[i:])
+		list[i] = w
+		r.keys[k] = list
+	}
+	r.mu.Unlock()
+	r.count.Add(1)
+	s.ks.Blocked.Add(1)
+	c.blocked = w
+	c.blockedFlag.Store(true)
+	if !w.deadline.IsZero() && w.timer == nil {
+		d := time.Until(w.deadline)
+		w.timer = time.AfterFunc(d, func() {
+			c.loop.post(func() { c.endWait(w, w.onTimeout) })
+		})
+	}
+}
+
+// unregister removes w from the registry; false if it was not there
+// (already handed to its loop by a wake-up).
+func (s *Server) unregister(w *waiter) bool {
+	r := &s.blocked
+	r.mu.Lock()
+	found := false
+	for _, k := range w.keys {
+		list := r.keys[k]
+		for i, x := range list {
+			if x == w {
+				list = append(list[:i], list[i+1:]...)
+				found = true
+				break
+			}
+		}
+		if len(list) == 0 {
+			delete(r.keys, k)
+		} else {
+			r.keys[k] = list
+		}
+	}
+	r.mu.Unlock()
+	if found {
+		r.count.Add(-1)
+		s.ks.Blocked.Add(-1)
+	}
+	return found
+}
+
+// wakeReady hands the waiters of keys that became ready to their loops,
+// oldest first. Called by the gate after the writing command, with no
+// shard lock held.
+func (s *Server) wakeReady(ready []keyspace.ReadyKey) {
+	r := &s.blocked
+	var woken []*waiter
+	r.mu.Lock()
+	for _, rk := range ready {
+		k := blockKey{db: rk.DB, key: rk.Key}
+		for _, w := range r.keys[k] {
+			woken = append(woken, w)
+		}
+	}
+	// A waiter on several ready keys is woken once; each is removed from
+	// all its keys.
+	seen := map[*waiter]bool{}
+	out := woken[:0]
+	for _, w := range woken {
+		if seen[w] {
+			continue
+		}
+		seen[w] = true
+		out = append(out, w)
+		for _, k := range w.keys {
+			list := r.keys[k]
+			for i, x := range list {
+				if x == w {
+					list = append(list[:i], list[i+1:]...)
+					break
+				}
+			}
+			if len(list) == 0 {
+				delete(r.keys, k)
+			} else {
+				r.keys[k] = list
+			}
+		}
+	}
+	r.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].seq < out[j].seq })
+	for _, w := range out {
+		r.count.Add(-1)
+		s.ks.Blocked.Add(-1)
+		w := w
+		w.c.loop.post(func() { w.c.retryBlocked(w) })
+	}
+}
+
+// retryBlocked runs a woken waiter's command again on its loop.
+func (c *client) retryBlocked(w *waiter) {
+	if c.blocked != w || c.closed {
+		return
+	}
+	c.blocked = nil
+	c.blockedFlag.Store(false)
+	c.loop.now, c.loop.mark = time.Now(), 0
+	c.retryWait = w
+	c.s.dispatch(c, w.argv)
+	c.retryWait = nil
+	if c.blocked == nil {
+		// Served: the wait is over.
+		if w.timer != nil {
+			w.timer.Stop()
+		}
+		c.resumeAfterWait()
+	}
+}
+
+// endWait ends a wait without data: timeout, CLIENT UNBLOCK or shutdown.
+// reply answers the blocked command. Runs on the client's loop.
+func (c *client) endWait(w *waiter, reply func(*client)) bool {
+	if c.blocked != w || c.closed {
+		return false
+	}
+	c.s.unregister(w)
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	c.blocked = nil
+	c.blockedFlag.Store(false)
+	reply(c)
+	c.resumeAfterWait()
+	return true
+}
+
+// resumeAfterWait runs the input that arrived during the wait and sends
+// the replies.
+func (c *client) resumeAfterWait() {
+	c.processInput()
+	for _, x := range c.loop.flushq {
+		x.flushOut()
+	}
+	c.loop.flushq = c.loop.flushq[:0]
+	c.flushOut()
+}
+
+// dropWait forgets a closing client's wait.
+func (c *client) dropWait() {
+	if w := c.blocked; w != nil {
+		c.s.unregister(w)
+		if w.timer != nil {
+			w.timer.Stop()
+		}
+		c.blocked = nil
+		c.blockedFlag.Store(false)
+	}
+}
+
+func nullArrayReply(c *client) { c.replyNullArray() }
+
+// --- blocking list commands ---
+
+func cmdBLPop(c *client, argv [][]byte) { c.blockingPop(argv, listHead) }
+func cmdBRPop(c *client, argv [][]byte) { c.blockingPop(argv, listTail) }
+
+// blockingPop is BLPOP/BRPOP key [key ...] timeout.
+func (c *client) blockingPop(argv [][]byte, end listEnd) {
+	timeout, ok := c.parseBlockTimeout(argv[len(argv)-1])
+	if !ok {
+		return
+	}
+	keys := argv[1 : len(argv)-1]
+	for _, k := range keys {
+		lv, ok := c.lookupList(k, true)
+		if !ok {
+			return
+		}
+		if lv == nil {
+			continue
+		}
+		c.replyArrayLen(2)
+		c.replyBulk(k)
+		c.replyBulk(lv.pop(end))
+		c.deleteIfEmpty(k, lv)
+		c.dirty()
+		return
+	}
+	c.block(argv, keys, timeout, nullArrayReply)
+}
+
+func cmdBLMove(c *client, argv [][]byte) {
+	from, ok1 := parseListEnd(argv[3])
+	to, ok2 := parseListEnd(argv[4])
+	if !ok1 || !ok2 {
+		c.replyError(rerr.Syntax)
+		return
+	}
+	c.blockingMove(argv, argv[1], argv[2], from, to, argv[5])
+}
+
+func cmdBRPopLPush(c *client, argv [][]byte) {
+	c.blockingMove(argv, argv[1], argv[2], listTail, listHead, argv[3])
+}
+
+func (c *client) blockingMove(argv [][]byte, src, dst []byte, from, to listEnd, timeoutArg []byte) {
+	timeout, ok := c.parseBlockTimeout(timeoutArg)
+	if !ok {
+		return
+	}
+	sv, ok := c.lookupList(src, true)
+	if !ok {
+		return
+	}
+	if sv == nil {
+		// Redis answers a timed-out BLMOVE with a null array, not a
+		// null bulk.
+		c.block(argv, [][]byte{src}, timeout, nullArrayReply)
+		return
+	}
+	c.moveGeneric(src, dst, from, to)
+}
+
+// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
+func cmdBLMPop(c *client, argv [][]byte) {
+	timeout, ok := c.parseBlockTimeout(argv[1])
+	if !ok {
+		return
+	}
+	numkeys, ok := parseInt(argv[2])
+	if !ok || numkeys < 1 {
+		c.replyError(rerr.ListNumkeys)
+		return
+	}
+	if numkeys > int64(len(argv)-4) {
+		c.replyError(rerr.Syntax)
+		return
+	}
+	keys := argv[3 : 3+numkeys]
+	rest := argv[3+numkeys:]
+	end, ok := parseListEnd(rest[0])
+	if !ok {
+		c.replyError(rerr.Syntax)
+		return
+	}
+	count := int64(1)
+	hasCount := false
+	for j := 1; j < len(rest); j++ {
+		if eq(rest[j], "count") && j+1 < len(rest) && !hasCount {
+			j++
+			n, ok := parseInt(rest[j])
+			if !ok || n < 1 {
+				c.replyError(rerr.ListCountPositiveGT)
+				return
+			}
+			count, hasCount = n, true
+			continue
+		}
+		c.replyError(rerr.Syntax)
+		return
+	}
+	for _, k := range keys {
+		lv, ok := c.lookupList(k, true)
+		if !ok {
+			return
+		}
+		if lv == nil {
+			continue
+		}
+		c.replyArrayLen(2)
+		c.replyBulk(k)
+		c.popCountReply(k, lv, end, count)
+		return
+	}
+	c.block(argv, keys, timeout, nullArrayReply)
+}
+
+// blockingHandlers are the blocking commands whose data types exist.
+func blockingHandlers() []handler {
+	return []handler{
+		{name: "blpop", fn: cmdBLPop},
+		{name: "brpop", fn: cmdBRPop},
+		{name: "blmove", fn: cmdBLMove},
+		{name: "brpoplpush", fn: cmdBRPopLPush},
+		{name: "blmpop", fn: cmdBLMPop},
+	}
+}

@@ -1,0 +1,141 @@
+package server_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/taconite/taconite/internal/resp"
+	"github.com/taconite/taconite/internal/servertest"
+)
+
+func TestBLPopImmediate(t *testing.T) {
+	s := servertest.Start(t)
+	c := s.Dial(t)
+	c.Do("RPUSH", "q", "a", "b")
+	if got := c.Do("BLPOP", "none", "q", "0"); got != "*2\r\n$1\r\nq\r\n$1\r\na\r\n" {
+		t.Fatalf("BLPOP: %q", got)
+	}
+}
+
+func TestBLPopWakesInOrder(t *testing.T) {
+	s := servertest.Start(t)
+	w1, w2 := s.Dial(t), s.Dial(t)
+	w1.Send(resp.AppendCommandStrings(nil, "BLPOP", "q", "0"))
+	waitBlocked(t, s, 1)
+	w2.Send(resp.AppendCommandStrings(nil, "BRPOP", "q", "other", "0"))
+	waitBlocked(t, s, 2)
+	p := s.Dial(t)
+	if got := p.Do("RPUSH", "q", "first"); got != ":1\r\n" {
+		t.Fatalf("RPUSH: %q", got)
+	}
+	if got := w1.ReadRaw(); got != "*2\r\n$1\r\nq\r\n$5\r\nfirst\r\n" {
+		t.Fatalf("first waiter: %q", got)
+	}
+	p.Do("LPUSH", "q", "second")
+	if got := w2.ReadRaw(); got != "*2\r\n$1\r\nq\r\n$6\r\nsecond\r\n" {
+		t.Fatalf("second waiter: %q", got)
+	}
+	if got := p.Do("EXISTS", "q"); got != ":0\r\n" {
+		t.Fatalf("emptied list left behind: %q", got)
+	}
+}
+
+func TestBlockedClientRunsPipelineAfterServed(t *testing.T) {
+	s := servertest.Start(t)
+	w := s.Dial(t)
+	w.Send([]byte("BLPOP q 0\r\nPING\r\n"))
+	waitBlocked(t, s, 1)
+	s.Dial(t).Do("RPUSH", "q", "x")
+	if got := w.ReadRaw(); got != "*2\r\n$1\r\nq\r\n$1\r\nx\r\n" {
+		t.Fatalf("BLPOP: %q", got)
+	}
+	if got := w.ReadRaw(); got != "+PONG\r\n" {
+		t.Fatalf("PING after the wait: %q", got)
+	}
+}
+
+func TestBlockTimeout(t *testing.T) {
+	s := servertest.Start(t)
+	c := s.Dial(t)
+	start := time.Now()
+	if got := c.Do("BLPOP", "q", "0.05"); got != "*-1\r\n" {
+		t.Fatalf("BLPOP timeout: %q", got)
+	}
+	if time.Since(start) < 40*time.Millisecond {
+		t.Fatal("returned before the timeout")
+	}
+	if got := c.Do("BLMOVE", "q", "d", "LEFT", "RIGHT", "0.01"); got != "*-1\r\n" {
+		t.Fatalf("BLMOVE timeout: %q", got)
+	}
+	for _, tc := range [][2]string{
+		{"BLPOP q abc", "-ERR timeout is not a float or out of range\r\n"},
+		{"BLPOP q -1", "-ERR timeout is negative\r\n"},
+	} {
+		if got := c.Do(strings.Fields(tc[0])...); got != tc[1] {
+			t.Errorf("%s: %q", tc[0], got)
+		}
+	}
+}
+
+func TestBLMoveWakes(t *testing.T) {
+	s := servertest.Start(t)
+	w := s.Dial(t)
+	w.Send(resp.AppendCommandStrings(nil, "BLMOVE", "src", "dst", "RIGHT", "LEFT", "0"))
+	waitBlocked(t, s, 1)
+	c := s.Dial(t)
+	c.Do("RPUSH", "src", "v")
+	if got := w.ReadRaw(); got != "$1\r\nv\r\n" {
+		t.Fatalf("BLMOVE: %q", got)
+	}
+	if got := c.Do("LRANGE", "dst", "0", "-1"); got != "*1\r\n$1\r\nv\r\n" {
+		t.Fatalf("dst: %q", got)
+	}
+}
+
+func TestClientUnblock(t *testing.T) {
+	s := servertest.Start(t)
+	w := s.Dial(t)
+	id := strings.TrimSuffix(strings.TrimPrefix(w.Do("CLIENT", "ID"), ":"), "\r\n")
+	w.Send(resp.AppendCommandStrings(nil, "BLPOP", "q", "0"))
+	waitBlocked(t, s, 1)
+	c := s.Dial(t)
+	if got := c.Do("CLIENT", "UNBLOCK", id, "ERROR"); got != ":1\r\n" {
+		t.Fatalf("CLIENT UNBLOCK: %q", got)
+	}
+	if got := w.ReadRaw(); got != "-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n" {
+		t.Fatalf("unblocked reply: %q", got)
+	}
+	if got := c.Do("CLIENT", "UNBLOCK", id); got != ":0\r\n" {
+		t.Fatalf("second unblock: %q", got)
+	}
+}
+
+func TestDisconnectWhileBlockedLeavesNothing(t *testing.T) {
+	s := servertest.Start(t)
+	w := s.Dial(t)
+	w.Send(resp.AppendCommandStrings(nil, "BLPOP", "q", "0"))
+	waitBlocked(t, s, 1)
+	w.Close()
+	waitBlocked(t, s, 0)
+	c := s.Dial(t)
+	c.Do("RPUSH", "q", "x")
+	if got := c.Do("LLEN", "q"); got != ":1\r\n" {
+		t.Fatalf("element taken by a gone client: %q", got)
+	}
+}
+
+// waitBlocked polls INFO until blocked_clients is n.
+func waitBlocked(t *testing.T, s *servertest.Server, n int) {
+	t.Helper()
+	c := s.Dial(t)
+	want := "blocked_clients:" + string(rune('0'+n)) + "\r\n"
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(c.Do("INFO", "clients"), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("never saw %q", strings.TrimSpace(want))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	c.Close()
+}
