@@ -1,0 +1,73 @@
+package zskiplist
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"testing"
+)
+
+type pair struct {
+	s float64
+	m string
+}
+
+// TestAgainstModel checks every operation against a sorted slice.
+func TestAgainstModel(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	l := New()
+	var model []pair
+	present := map[string]float64{}
+	for step := 0; step < 20000; step++ {
+		m := fmt.Sprintf("m%d", r.IntN(300))
+		if s, ok := present[m]; ok && r.IntN(2) == 0 {
+			if !l.Delete(s, m) {
+				t.Fatalf("Delete(%v, %s) not found", s, m)
+			}
+			delete(present, m)
+		} else if !ok {
+			s := float64(r.IntN(50))
+			l.Insert(s, m)
+			present[m] = s
+		}
+		if step%97 != 0 {
+			continue
+		}
+		model = model[:0]
+		for m, s := range present {
+			model = append(model, pair{s, m})
+		}
+		sort.Slice(model, func(i, j int) bool { return Less(model[i].s, model[i].m, model[j].s, model[j].m) })
+		if l.Len() != len(model) {
+			t.Fatalf("Len %d, want %d", l.Len(), len(model))
+		}
+		i := 0
+		for x := l.First(); x != nil; x = x.Next() {
+			if x.Score != model[i].s || x.Member != model[i].m {
+				t.Fatalf("order at %d: %v %s", i, x.Score, x.Member)
+			}
+			if got := l.Rank(x.Score, x.Member); got != i {
+				t.Fatalf("Rank(%s) = %d, want %d", x.Member, got, i)
+			}
+			if at := l.At(i); at != x {
+				t.Fatalf("At(%d) wrong", i)
+			}
+			i++
+		}
+		i = len(model) - 1
+		for x := l.Last(); x != nil; x = x.Prev() {
+			if x.Member != model[i].m {
+				t.Fatalf("backward order at %d", i)
+			}
+			i--
+		}
+		lim := float64(r.IntN(50))
+		want := sort.Search(len(model), func(i int) bool { return model[i].s >= lim })
+		if got := l.CountWhile(func(s float64, _ string) bool { return s < lim }); got != want {
+			t.Fatalf("CountWhile(< %v) = %d, want %d", lim, got, want)
+		}
+		if l.Rank(-1, "none") != -1 || l.At(len(model)) != nil || l.At(-1) != nil {
+			t.Fatal("absent lookups")
+		}
+	}
+}
