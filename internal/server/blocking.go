@@ -381,9 +381,58 @@ func cmdBLMPop(c *client, argv [][]byte) {
 	c.block(argv, keys, timeout, nullArrayReply)
 }
 
+// --- blocking sorted set commands ---
+
+func cmdBZPopMin(c *client, argv [][]byte) { c.blockingZPop(argv, false) }
+func cmdBZPopMax(c *client, argv [][]byte) { c.blockingZPop(argv, true) }
+
+// blockingZPop is BZPOPMIN/BZPOPMAX key [key ...] timeout, replying
+// [key, member, score].
+func (c *client) blockingZPop(argv [][]byte, fromMax bool) {
+	timeout, ok := c.parseBlockTimeout(argv[len(argv)-1])
+	if !ok {
+		return
+	}
+	keys := argv[1 : len(argv)-1]
+	for _, k := range keys {
+		z, ok := c.zsetLookup(k, true)
+		if !ok {
+			return
+		}
+		if z == nil {
+			continue
+		}
+		es := c.zpop(k, z, fromMax, 1)
+		c.replyArrayLen(3)
+		c.replyBulk(k)
+		c.replyBulkString(es[0].member)
+		c.replyDouble(es[0].score)
+		return
+	}
+	c.block(argv, keys, timeout, nullArrayReply)
+}
+
+// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
+func cmdBZMPop(c *client, argv [][]byte) {
+	timeout, ok := c.parseBlockTimeout(argv[1])
+	if !ok {
+		return
+	}
+	keys, fromMax, count, ok := c.parseZMPop(argv[2:])
+	if !ok {
+		return
+	}
+	if !c.zmpopFirst(keys, fromMax, count) {
+		c.block(argv, keys, timeout, nullArrayReply)
+	}
+}
+
 // blockingHandlers are the blocking commands whose data types exist.
 func blockingHandlers() []handler {
 	return []handler{
+		{name: "bzpopmin", fn: cmdBZPopMin},
+		{name: "bzpopmax", fn: cmdBZPopMax},
+		{name: "bzmpop", fn: cmdBZMPop},
 		{name: "blpop", fn: cmdBLPop},
 		{name: "brpop", fn: cmdBRPop},
 		{name: "blmove", fn: cmdBLMove},

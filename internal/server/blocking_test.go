@@ -139,3 +139,14 @@ func waitBlocked(t *testing.T, s *servertest.Server, n int) {
 	}
 	c.Close()
 }
+
+func TestBZPopMinWakes(t *testing.T) {
+	s := servertest.Start(t)
+	w := s.Dial(t)
+	w.Send(resp.AppendCommandStrings(nil, "BZPOPMIN", "z", "0"))
+	waitBlocked(t, s, 1)
+	s.Dial(t).Do("ZADD", "z", "2", "b", "1", "a")
+	if got := w.ReadRaw(); got != "*3\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\n1\r\n" {
+		t.Fatalf("BZPOPMIN: %q", got)
+	}
+}

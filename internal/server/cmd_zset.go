@@ -1144,47 +1144,65 @@ func (c *client) zpop(key []byte, z *zsetObj, fromMax bool, count int64) []zent 
 }
 
 func cmdZMPop(c *client, argv [][]byte) {
-	numkeys, ok := parseInt(argv[1])
+	keys, fromMax, count, ok := c.parseZMPop(argv[1:])
+	if !ok {
+		return
+	}
+	if !c.zmpopFirst(keys, fromMax, count) {
+		c.replyNullArray()
+	}
+}
+
+// parseZMPop reads "numkeys key [key ...] MIN|MAX [COUNT count]" (ZMPOP
+// and BZMPOP after its timeout); ok is false when it replied an error.
+func (c *client) parseZMPop(args [][]byte) (keys [][]byte, fromMax bool, count int64, ok bool) {
+	numkeys, ok := parseInt(args[0])
 	if !ok || numkeys < 1 {
 		c.replyError(rerr.ZNumkeys)
-		return
+		return nil, false, 0, false
 	}
-	whereIdx := int64(2) + numkeys
-	if whereIdx >= int64(len(argv)) {
+	whereIdx := int64(1) + numkeys
+	if whereIdx >= int64(len(args)) {
 		c.replyError(rerr.Syntax)
-		return
+		return nil, false, 0, false
 	}
-	var fromMax bool
-	switch w := argv[whereIdx]; {
+	switch w := args[whereIdx]; {
 	case eq(w, "min"):
 	case eq(w, "max"):
 		fromMax = true
 	default:
 		c.replyError(rerr.Syntax)
-		return
+		return nil, false, 0, false
 	}
-	count := int64(-1)
-	for j := int(whereIdx) + 1; j < len(argv); j++ {
-		if count == -1 && eq(argv[j], "count") && j+1 < len(argv) {
+	count = -1
+	for j := int(whereIdx) + 1; j < len(args); j++ {
+		if count == -1 && eq(args[j], "count") && j+1 < len(args) {
 			j++
-			n, ok := parseInt(argv[j])
+			n, ok := parseInt(args[j])
 			if !ok || n < 1 {
 				c.replyError(rerr.ZCountPositive)
-				return
+				return nil, false, 0, false
 			}
 			count = n
 			continue
 		}
 		c.replyError(rerr.Syntax)
-		return
+		return nil, false, 0, false
 	}
 	if count == -1 {
 		count = 1
 	}
-	for _, key := range argv[2:whereIdx] {
+	return args[1:whereIdx], fromMax, count, true
+}
+
+// zmpopFirst pops from the first non-empty sorted set of keys and replies
+// [key, [[member, score] ...]]; false when all are empty (nothing replied)
+// or it replied an error (WRONGTYPE; then true).
+func (c *client) zmpopFirst(keys [][]byte, fromMax bool, count int64) bool {
+	for _, key := range keys {
 		z, ok := c.zsetLookup(key, true)
 		if !ok {
-			return
+			return true
 		}
 		if z == nil {
 			continue
@@ -1193,9 +1211,9 @@ func cmdZMPop(c *client, argv [][]byte) {
 		c.replyArrayLen(2)
 		c.replyBulk(key)
 		c.zreplyPairs(es)
-		return
+		return true
 	}
-	c.replyNullArray()
+	return false
 }
 
 // zreplyPairs replies elements as an array of [member, score] pairs in
