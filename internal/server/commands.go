@@ -10,6 +10,7 @@ func handlerTable() []handler {
 	h = append(h, listHandlers()...)
 	h = append(h, zsetHandlers()...)
 	h = append(h, blockingHandlers()...)
+	h = append(h, sortHandlers()...)
 	return h
 }
 

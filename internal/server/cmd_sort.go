@@ -1,0 +1,4 @@
+package server
+
+// sortHandlers binds SORT and SORT_RO (being written).
+func sortHandlers() []handler { return nil }
