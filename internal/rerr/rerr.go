@@ -170,3 +170,8 @@ const (
 func ZAtLeastOneKey(cmd string) string {
 	return "ERR at least 1 input key is needed for '" + cmd + "' command"
 }
+
+// --- SORT / SORT_RO (cmd_sort.go) ---
+const (
+	SortNotDouble = "ERR One or more scores can't be converted into double"
+)
