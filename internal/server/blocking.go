@@ -333,52 +333,13 @@ func cmdBLMPop(c *client, argv [][]byte) {
 	if !ok {
 		return
 	}
-	numkeys, ok := parseInt(argv[2])
-	if !ok || numkeys < 1 {
-		c.replyError(rerr.ListNumkeys)
-		return
-	}
-	if numkeys > int64(len(argv)-4) {
-		c.replyError(rerr.Syntax)
-		return
-	}
-	keys := argv[3 : 3+numkeys]
-	rest := argv[3+numkeys:]
-	end, ok := parseListEnd(rest[0])
+	keys, end, count, ok := c.parseLMPop(argv[2:])
 	if !ok {
-		c.replyError(rerr.Syntax)
 		return
 	}
-	count := int64(1)
-	hasCount := false
-	for j := 1; j < len(rest); j++ {
-		if eq(rest[j], "count") && j+1 < len(rest) && !hasCount {
-			j++
-			n, ok := parseInt(rest[j])
-			if !ok || n < 1 {
-				c.replyError(rerr.ListCountPositiveGT)
-				return
-			}
-			count, hasCount = n, true
-			continue
-		}
-		c.replyError(rerr.Syntax)
-		return
+	if !c.lmpopFirst(keys, end, count) {
+		c.block(argv, keys, timeout, nullArrayReply)
 	}
-	for _, k := range keys {
-		lv, ok := c.lookupList(k, true)
-		if !ok {
-			return
-		}
-		if lv == nil {
-			continue
-		}
-		c.replyArrayLen(2)
-		c.replyBulk(k)
-		c.popCountReply(k, lv, end, count)
-		return
-	}
-	c.block(argv, keys, timeout, nullArrayReply)
 }
 
 // --- blocking sorted set commands ---

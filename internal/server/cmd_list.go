@@ -545,23 +545,35 @@ func (c *client) moveGeneric(src, dst []byte, from, to listEnd) {
 }
 
 func cmdLMPop(c *client, argv [][]byte) {
-	numkeys, ok := parseInt(argv[1])
+	keys, end, count, ok := c.parseLMPop(argv[1:])
+	if !ok {
+		return
+	}
+	if !c.lmpopFirst(keys, end, count) {
+		c.replyNullArray()
+	}
+}
+
+// parseLMPop reads "numkeys key [key ...] LEFT|RIGHT [COUNT count]"
+// (LMPOP, and BLMPOP after its timeout); ok is false when it replied.
+func (c *client) parseLMPop(args [][]byte) (keys [][]byte, end listEnd, count int64, ok bool) {
+	numkeys, ok := parseInt(args[0])
 	if !ok || numkeys < 1 {
 		c.replyError(rerr.ListNumkeys)
-		return
+		return nil, listHead, 0, false
 	}
-	if numkeys > int64(len(argv)-3) {
+	if numkeys > int64(len(args)-2) {
 		c.replyError(rerr.Syntax)
-		return
+		return nil, listHead, 0, false
 	}
-	keys := argv[2 : 2+numkeys]
-	rest := argv[2+numkeys:]
-	end, ok := parseListEnd(rest[0])
+	keys = args[1 : 1+numkeys]
+	rest := args[1+numkeys:]
+	end, ok = parseListEnd(rest[0])
 	if !ok {
 		c.replyError(rerr.Syntax)
-		return
+		return nil, listHead, 0, false
 	}
-	count := int64(1)
+	count = 1
 	hasCount := false
 	for j := 1; j < len(rest); j++ {
 		if eq(rest[j], "count") && j+1 < len(rest) && !hasCount {
@@ -569,18 +581,24 @@ func cmdLMPop(c *client, argv [][]byte) {
 			n, ok := parseInt(rest[j])
 			if !ok || n < 1 {
 				c.replyError(rerr.ListCountPositiveGT)
-				return
+				return nil, listHead, 0, false
 			}
 			count, hasCount = n, true
 			continue
 		}
 		c.replyError(rerr.Syntax)
-		return
+		return nil, listHead, 0, false
 	}
+	return keys, end, count, true
+}
+
+// lmpopFirst pops from the first non-empty list of keys and replies
+// [key, [elements]]; false when all are empty and nothing was replied.
+func (c *client) lmpopFirst(keys [][]byte, end listEnd, count int64) bool {
 	for _, k := range keys {
 		lv, ok := c.lookupList(k, true)
 		if !ok {
-			return
+			return true
 		}
 		if lv == nil {
 			continue
@@ -588,7 +606,7 @@ func cmdLMPop(c *client, argv [][]byte) {
 		c.replyArrayLen(2)
 		c.replyBulk(k)
 		c.popCountReply(k, lv, end, count)
-		return
+		return true
 	}
-	c.replyNullArray()
+	return false
 }
