@@ -73,41 +73,42 @@ func (t *Table) Range(fn func(e Entry) bool) {
 	}
 }
 
-// RandomEntry returns a random entry. Like Redis's fair random key, it
-// gathers up to fairSample keys from consecutive buckets starting at a
-// random one and picks among them, which dilutes the bias towards keys in
-// short chains. rnd(n) must return a uniform value in [0, n).
+// RandomEntry returns a random entry, every entry equally likely (see the
+// rejection sampling below). rnd(n) must return a uniform value in [0, n).
 func (t *Table) RandomEntry(rnd func(n uint64) uint64) (Entry, bool) {
 	if t.count == 0 {
 		return Entry{}, false
 	}
-	const fairSample = 15
-	var got [fairSample]uint32
 	// The bucket space is ht[0] from rehashIdx on (the rest is empty)
 	// followed by ht[1].
 	lo := max(t.rehashIdx, 0)
 	n0 := len(t.ht[0]) - lo
 	total := n0 + len(t.ht[1])
-	for {
-		i := int(rnd(uint64(total)))
-		k := 0
-		for steps := 0; steps < fairSample*10 && k < fairSample; steps++ {
-			var r uint32
-			if i < n0 {
-				r = t.ht[0][lo+i]
-			} else {
-				r = t.ht[1][i-n0]
-			}
-			for ; r != 0 && k < fairSample; r = next(t.rec(r)) {
-				got[k] = r
-				k++
-			}
-			if i++; i == total {
-				i = 0
-			}
+	head := func(i int) uint32 {
+		if i < n0 {
+			return t.ht[0][lo+i]
 		}
-		if k > 0 {
-			return Entry{t, t.rec(got[rnd(uint64(k))])}, true
+		return t.ht[1][i-n0]
+	}
+	// Rejection sampling: a random bucket and a random position in it up
+	// to chainSlots; a hit is uniform over every entry within the first
+	// chainSlots of its chain, which at load factor about 1 is every entry.
+	// (Sampling a bucket, then an entry of it, would favour short chains.)
+	const chainSlots = 8
+	for tries := 0; tries < 64; tries++ {
+		r := head(int(rnd(uint64(total))))
+		for j := int(rnd(chainSlots)); r != 0 && j > 0; j-- {
+			r = next(t.rec(r))
+		}
+		if r != 0 {
+			return Entry{t, t.rec(r)}, true
+		}
+	}
+	// A very sparse table (waiting to shrink): take the first entry found
+	// from a random bucket on.
+	for i := int(rnd(uint64(total))); ; i = (i + 1) % total {
+		if r := head(i); r != 0 {
+			return Entry{t, t.rec(r)}, true
 		}
 	}
 }
