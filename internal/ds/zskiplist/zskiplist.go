@@ -20,6 +20,27 @@ type Node struct {
 	links  []link
 }
 
+// nodeSmall carries the links of a node of up to smallLevels levels in
+// the node's own allocation: a search then reads one cache line per node
+// instead of two (the node, then its links). With a level probability of
+// 1/4, 99.6% of nodes have at most 4 levels.
+const smallLevels = 4
+
+type nodeSmall struct {
+	Node
+	arr [smallLevels]link
+}
+
+func newNode(member string, score float64, lv int) *Node {
+	if lv <= smallLevels {
+		ns := &nodeSmall{}
+		ns.Member, ns.Score = member, score
+		ns.links = ns.arr[:lv:lv]
+		return &ns.Node
+	}
+	return &Node{Member: member, Score: score, links: make([]link, lv)}
+}
+
 // Next returns the following node or nil.
 func (n *Node) Next() *Node { return n.links[0].next }
 
@@ -88,7 +109,7 @@ func (l *List) Insert(score float64, member string) *Node {
 		}
 		l.level = lv
 	}
-	n := &Node{Member: member, Score: score, links: make([]link, lv)}
+	n := newNode(member, score, lv)
 	for i := 0; i < lv; i++ {
 		n.links[i].next = update[i].links[i].next
 		update[i].links[i].next = n
