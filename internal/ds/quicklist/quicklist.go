@@ -6,6 +6,8 @@
 // Work in the middle decodes and rewrites one chunk, whose size is bounded.
 package quicklist
 
+import "unsafe"
+
 // Chunk limits: a chunk is closed when it holds maxEntries elements or its
 // bytes reach maxBytes (an element bigger than that gets a chunk of its own).
 const (
@@ -17,6 +19,25 @@ type node struct {
 	prev, next *node
 	buf        []byte
 	n          int
+	// mem is the array PushFront last allocated for buf, with free room
+	// before buf's start so the next front pushes write in place. Other
+	// writers may move buf elsewhere; headroom then reports none.
+	mem []byte
+}
+
+// headroom is how many free bytes precede buf in mem: buf must still be a
+// tail of mem (same array, same end), which no writer but PushFront and
+// PopFront preserves.
+func (n *node) headroom() int {
+	if cap(n.mem) == 0 || cap(n.buf) == 0 {
+		return 0
+	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(n.mem)))
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(n.buf)))
+	if p < base || p+uintptr(cap(n.buf)) != base+uintptr(cap(n.mem)) {
+		return 0
+	}
+	return int(p - base)
 }
 
 // List is a list of byte strings. The zero value is an empty list.
@@ -170,17 +191,35 @@ func (l *List) PushBack(v []byte) {
 	l.bytes += len(t.buf) - old
 }
 
-// PushFront prepends v (copied).
+// PushFront prepends v (copied). It writes into free room kept before the
+// head chunk's bytes, so pushing is amortised O(len(v)), not a copy of the
+// chunk each time.
 func (l *List) PushFront(v []byte) {
 	if l.head == nil || !l.head.fits(v) {
-		l.linkFront(&node{buf: make([]byte, 0, 64)})
+		l.linkFront(&node{})
 	}
 	h := l.head
-	e := appendEntry(make([]byte, 0, entrySize(v)+len(h.buf)), v)
-	h.buf = append(e, h.buf...)
+	need := entrySize(v)
+	if room := h.headroom(); room >= need {
+		start := room - need
+		appendEntry(h.mem[start:start:room], v)
+		h.buf = h.mem[start : room+len(h.buf)]
+	} else {
+		// Leave as much room again as the chunk holds, so the chunk is
+		// reallocated only O(log) times while it fills.
+		extra := min(max(64, len(h.buf)), maxBytes)
+		extra = max(extra, need)
+		total := extra + len(h.buf)
+		mem := make([]byte, total)
+		start := extra - need
+		appendEntry(mem[start:start:extra], v)
+		copy(mem[extra:], h.buf)
+		h.mem = mem
+		h.buf = mem[start:total]
+	}
 	h.n++
 	l.count++
-	l.bytes += entrySize(v)
+	l.bytes += need
 }
 
 // PopFront removes and returns the first element (a fresh copy).
