@@ -16,7 +16,7 @@ import (
 // explicitly instead.
 var envDependent = map[string]string{
 	"port": "6379",   // record.sh passes --port
-	"bind": "* -::*", // record.sh binds 127.0.0.1 only
+	"bind": "127.0.0.1 -::1", // Redis compiles in "* -::*": see defaultBind
 	"dir":  "",       // the working directory; checked separately
 }
 

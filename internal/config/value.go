@@ -31,9 +31,14 @@ var (
 		256 << 20, 64 << 20, 60,
 		32 << 20, 8 << 20, 60,
 	}
-	defaultSave        = []int64{3600, 1, 300, 100, 60, 10000}
-	defaultOOMValues   = []int64{0, 200, 800}
-	defaultBind        = []string{"*", "-::*"}
+	defaultSave      = []int64{3600, 1, 300, 100, 60, 10000}
+	defaultOOMValues = []int64{0, 200, 800}
+	// Redis compiles in "* -::*" and relies on protected mode to refuse
+	// remote clients; Taconite has no protected mode yet (issue 9), so it
+	// defaults to the loopback addresses of the redis.conf Redis ships
+	// (and Debian's package uses): a fresh server is never reachable from
+	// other hosts.
+	defaultBind        = []string{"127.0.0.1", "-::1"}
 	defaultPercentiles = []float64{50, 99, 99.9}
 )
 
