@@ -15,9 +15,9 @@ import (
 // and where the recording server ran; their real defaults are checked
 // explicitly instead.
 var envDependent = map[string]string{
-	"port": "6379",   // record.sh passes --port
+	"port": "6379",           // record.sh passes --port
 	"bind": "127.0.0.1 -::1", // Redis compiles in "* -::*": see defaultBind
-	"dir":  "",       // the working directory; checked separately
+	"dir":  "",               // the working directory; checked separately
 }
 
 func readLines(t *testing.T, path string) []string {
