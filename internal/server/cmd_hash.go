@@ -182,30 +182,18 @@ func (h *hashObj) del(field []byte) bool {
 // hashRead looks key up for reading: nil and true when it is missing,
 // false when it replied WRONGTYPE.
 func (c *client) hashRead(key []byte) (*hashObj, bool) {
-	e, ok := c.tx.Get(key)
-	if !ok {
-		return nil, true
-	}
-	if e.Kind() != keyspace.KindHash {
-		c.replyError(rerr.WrongType)
-		return nil, false
-	}
-	return e.Obj().(*hashObj), true
+	return lookupValue[hashObj](c, key, keyspace.KindHash, false)
 }
 
 // hashWrite looks key up for writing; a missing key gives a new empty
 // hash, not yet stored (isNew), which hashStore stores. ok is false when
 // it replied WRONGTYPE.
 func (c *client) hashWrite(key []byte) (h *hashObj, isNew, ok bool) {
-	e, found := c.tx.GetW(key)
-	if !found {
+	h, ok = lookupValue[hashObj](c, key, keyspace.KindHash, true)
+	if ok && h == nil {
 		return &hashObj{}, true, true
 	}
-	if e.Kind() != keyspace.KindHash {
-		c.replyError(rerr.WrongType)
-		return nil, false, false
-	}
-	return e.Obj().(*hashObj), false, true
+	return h, false, ok
 }
 
 // hashStore stores a new hash after a change and marks the change.

@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 
-	"github.com/taconite/taconite/internal/ds/kvtable"
 	"github.com/taconite/taconite/internal/ds/quicklist"
 	"github.com/taconite/taconite/internal/keyspace"
 	"github.com/taconite/taconite/internal/rerr"
@@ -54,21 +53,7 @@ func (v *listValue) MemoryUsage() int { return v.l.MemoryUsage() }
 // lookupList finds key's list. With write it is a write lookup (no hit or
 // miss counted). It replies WRONGTYPE itself; ok is false then.
 func (c *client) lookupList(key []byte, write bool) (lv *listValue, ok bool) {
-	var e kvtable.Entry
-	var found bool
-	if write {
-		e, found = c.tx.GetW(key)
-	} else {
-		e, found = c.tx.Get(key)
-	}
-	if !found {
-		return nil, true
-	}
-	if e.Kind() != keyspace.KindList {
-		c.replyError(rerr.WrongType)
-		return nil, false
-	}
-	return e.Obj().(*listValue), true
+	return lookupValue[listValue](c, key, keyspace.KindList, write)
 }
 
 // listEnd is which end of a list an operation works at.

@@ -210,30 +210,7 @@ func (c *client) maxIntset() int64 { return c.s.cfg.Int("set-max-intset-entries"
 // for a missing key; ok is false when the key holds another type (it has
 // replied WRONGTYPE).
 func (c *client) lookupSet(key []byte, read bool) (s *setObj, ok bool) {
-	var found bool
-	var kind = keyspace.KindSet
-	var obj any
-	if read {
-		e, f := c.tx.Get(key)
-		found = f
-		if f {
-			kind, obj = e.Kind(), e.Obj()
-		}
-	} else {
-		e, f := c.tx.GetW(key)
-		found = f
-		if f {
-			kind, obj = e.Kind(), e.Obj()
-		}
-	}
-	if !found {
-		return nil, true
-	}
-	if kind != keyspace.KindSet {
-		c.replyError(rerr.WrongType)
-		return nil, false
-	}
-	return obj.(*setObj), true
+	return lookupValue[setObj](c, key, keyspace.KindSet, !read)
 }
 
 // replySetMembers sends members as a set reply (array in RESP2).

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/taconite/taconite/internal/ds/kvtable"
 	"github.com/taconite/taconite/internal/ds/zskiplist"
 	"github.com/taconite/taconite/internal/glob"
 	"github.com/taconite/taconite/internal/keyspace"
@@ -329,21 +328,7 @@ func zsetFrom(es []zent, maxEntries, maxValue int) *zsetObj {
 // zsetLookup looks key up; it returns nil (having replied WRONGTYPE, ok
 // false) for another kind, and nil with ok true for a missing key.
 func (c *client) zsetLookup(key []byte, write bool) (*zsetObj, bool) {
-	var e kvtable.Entry
-	var found bool
-	if write {
-		e, found = c.tx.GetW(key)
-	} else {
-		e, found = c.tx.Get(key)
-	}
-	if !found {
-		return nil, true
-	}
-	if e.Kind() != keyspace.KindZSet {
-		c.replyError(rerr.WrongType)
-		return nil, false
-	}
-	return e.Obj().(*zsetObj), true
+	return lookupValue[zsetObj](c, key, keyspace.KindZSet, write)
 }
 
 // zreplyEntries replies a list of elements, with scores as pairs in RESP3
