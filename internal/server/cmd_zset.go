@@ -781,7 +781,13 @@ func cmdZCount(c *client, argv [][]byte) {
 		c.replyError(rerr.ZMinMaxFloat)
 		return
 	}
-	z, ok := c.zsetLookup(argv[1], false)
+	c.zcount(argv[1], r.ranks)
+}
+
+// zcount replies how many elements of key's sorted set fall in the rank
+// interval ranks computes (ZCOUNT, ZLEXCOUNT).
+func (c *client) zcount(key []byte, ranks func(*zsetObj) (int, int)) {
+	z, ok := c.zsetLookup(key, false)
 	if !ok {
 		return
 	}
@@ -789,7 +795,7 @@ func cmdZCount(c *client, argv [][]byte) {
 		c.replyInt(0)
 		return
 	}
-	start, end := r.ranks(z)
+	start, end := ranks(z)
 	c.replyInt(int64(end - start))
 }
 
@@ -799,16 +805,7 @@ func cmdZLexCount(c *client, argv [][]byte) {
 		c.replyError(rerr.ZMinMaxLex)
 		return
 	}
-	z, ok := c.zsetLookup(argv[1], false)
-	if !ok {
-		return
-	}
-	if z == nil {
-		c.replyInt(0)
-		return
-	}
-	start, end := r.ranks(z)
-	c.replyInt(int64(end - start))
+	c.zcount(argv[1], r.ranks)
 }
 
 // rankRange normalizes Redis's start/stop ranks for a set of n elements to
