@@ -34,8 +34,9 @@ type loop struct {
 	listenFD map[int]bool
 	next     int // round-robin target for accepted connections
 
-	mu    sync.Mutex // guards tasks
-	tasks []func()
+	mu     sync.Mutex // guards tasks and closed
+	tasks  []func()
+	closed bool // the loop has exited and closed its fds
 
 	// now is read once per batch of events; mark is how far into the
 	// batch the previous command ended. Commands take their instant and
@@ -89,10 +90,16 @@ func (l *loop) watch(fd int, out bool) {
 }
 
 // post runs fn on the loop's goroutine; safe from any goroutine.
+// A task posted after the loop exited (a blocking timeout firing during
+// shutdown) is dropped: the eventfd is closed and its number may already
+// belong to another file.
 func (l *loop) post(fn func()) {
 	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return
+	}
 	l.tasks = append(l.tasks, fn)
-	l.mu.Unlock()
 	var one = [8]byte{1}
 	unix.Write(l.wakefd, one[:])
 }
@@ -157,8 +164,11 @@ func (l *loop) run(done func()) {
 			for fd := range l.listenFD {
 				unix.Close(fd)
 			}
+			l.mu.Lock()
+			l.closed = true
 			unix.Close(l.wakefd)
 			unix.Close(l.epfd)
+			l.mu.Unlock()
 			return
 		}
 	}
