@@ -1143,6 +1143,11 @@ func (c *client) parseZMPop(args [][]byte) (keys [][]byte, fromMax bool, count i
 		c.replyError(rerr.ZNumkeys)
 		return nil, false, 0, false
 	}
+	// Compared before adding so a huge numkeys cannot overflow the index.
+	if numkeys >= int64(len(args))-1 {
+		c.replyError(rerr.Syntax)
+		return nil, false, 0, false
+	}
 	whereIdx := int64(1) + numkeys
 	if whereIdx >= int64(len(args)) {
 		c.replyError(rerr.Syntax)
