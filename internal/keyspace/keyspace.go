@@ -3,7 +3,6 @@ package keyspace
 import (
 	"errors"
 	"math/bits"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -247,7 +246,3 @@ func (ks *Keyspace) Info() []DBInfo {
 	}
 	return out
 }
-
-// FormatInt is strconv.AppendInt, here so callers need not import strconv
-// for the common reply case.
-func FormatInt(b []byte, n int64) []byte { return strconv.AppendInt(b, n, 10) }

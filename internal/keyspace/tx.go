@@ -205,12 +205,6 @@ func (t *Tx) SetExpire(key []byte, at int64) bool {
 	return tb.SetExpire(key, at)
 }
 
-// Touch records an access for OBJECT IDLETIME / LFU.
-func (t *Tx) Touch(key []byte, clock uint32) {
-	_, tb := t.table(t.DB, key)
-	tb.Touch(key, clock)
-}
-
 // Append appends to a string value (creating it) and returns the new length.
 func (t *Tx) Append(key, data []byte) int {
 	_, tb := t.table(t.DB, key)

@@ -196,10 +196,6 @@ func cmdObjectHelp(c *client, argv [][]byte) {
 	)
 }
 
-// touch records an access to key: reads already stamp their key, so this
-// is for TOUCH, whose lookup does too.
-func (c *client) touch(key []byte) {}
-
 // --- MEMORY ---
 
 func cmdMemoryUsage(c *client, argv [][]byte) {

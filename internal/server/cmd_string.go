@@ -3,6 +3,7 @@ package server
 import (
 	"math"
 	"math/big"
+	"strconv"
 	"strings"
 
 	"github.com/taconite/taconite/internal/keyspace"
@@ -319,7 +320,7 @@ func (c *client) incrBy(key []byte, by int64) {
 		return
 	}
 	cur += by
-	c.scratch = keyspace.FormatInt(c.scratch[:0], cur)
+	c.scratch = strconv.AppendInt(c.scratch[:0], cur, 10)
 	if !found || !e.Overwrite(c.scratch, keyspace.EncInt) {
 		c.tx.SetStringEnc(key, c.scratch, keyspace.EncInt, keyspaceKeep)
 	}
