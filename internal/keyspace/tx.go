@@ -171,6 +171,15 @@ func (t *Tx) SetObjIn(db int, key []byte, kind kvtable.Kind, flags uint8, obj an
 	}
 }
 
+// SignalReady notes that key, which already existed, got data blocked
+// clients may wait for (XADD to an existing stream). Creations are noted
+// by SetObjIn.
+func (t *Tx) SignalReady(key []byte) {
+	if t.ks.Blocked.Load() > 0 {
+		t.Ready = append(t.Ready, ReadyKey{DB: t.DB, Key: string(key)})
+	}
+}
+
 // ReadyKey is a key that may now serve blocked clients.
 type ReadyKey struct {
 	DB  int

@@ -81,6 +81,12 @@ func (c *client) parseBlockTimeout(b []byte) (time.Duration, bool) {
 // block makes the client wait on keys for up to timeout (0: forever).
 // Called by a handler, with the command's shard locks held.
 func (c *client) block(argv [][]byte, keys [][]byte, timeout time.Duration, onTimeout func(*client)) {
+	if c.noBlock {
+		// Inside MULTI/EXEC or a script a blocking command does not
+		// block: it answers as if its timeout had passed.
+		onTimeout(c)
+		return
+	}
 	s := c.s
 	w := c.retryWait
 	if w == nil {

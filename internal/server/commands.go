@@ -11,6 +11,13 @@ func handlerTable() []handler {
 	h = append(h, zsetHandlers()...)
 	h = append(h, blockingHandlers()...)
 	h = append(h, sortHandlers()...)
+	h = append(h, bitmapHandlers()...)
+	h = append(h, hllHandlers()...)
+	h = append(h, geoHandlers()...)
+	h = append(h, streamHandlers()...)
+	h = append(h, scriptHandlers()...)
+	h = append(h, txHandlers()...)
+	h = append(h, pubsubHandlers()...)
 	return h
 }
 

@@ -58,6 +58,9 @@ type client struct {
 	replyMode  int
 	errored    bool // the current command replied with an error
 	closeAfter bool
+	// noBlock: blocking commands answer at once as if timed out (set
+	// while EXEC runs its queue and while a script runs).
+	noBlock bool
 
 	wmu       sync.Mutex // guards the socket's write side and close
 	pend      []byte     // output the socket did not take yet

@@ -1,0 +1,5 @@
+package server
+
+// Commands of bitmaps: SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO.
+
+func bitmapHandlers() []handler { return nil }

@@ -1,0 +1,5 @@
+package server
+
+// Commands of HyperLogLog: PFADD PFCOUNT PFMERGE PFDEBUG PFSELFTEST.
+
+func hllHandlers() []handler { return nil }
