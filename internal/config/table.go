@@ -128,6 +128,11 @@ var implemented = map[string]bool{
 	"active-expire-effort":   true,
 	"lazyfree-lazy-user-del": true, "lazyfree-lazy-user-flush": true,
 	"lazyfree-lazy-expire": true, "lazyfree-lazy-server-del": true,
+	"hash-max-listpack-entries": true, "hash-max-listpack-value": true,
+	"set-max-intset-entries": true, "zset-max-listpack-entries": true,
+	"zset-max-listpack-value": true, "hll-sparse-max-bytes": true,
+	"notify-keyspace-events": true, "client-output-buffer-limit": true,
+	"enable-debug-command": true,
 }
 
 // params is the table: every parameter of Redis 7.0.15 (as built by

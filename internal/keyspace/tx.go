@@ -80,6 +80,14 @@ func (t *Tx) lookup(db int, key []byte) (*shard, *kvtable.Table, kvtable.Entry, 
 	return sh, tb, e, ok
 }
 
+// IsExpired reports whether key is present in db but past its time (not
+// yet removed). It removes nothing and touches nothing.
+func (t *Tx) IsExpired(db int, key []byte) bool {
+	_, tb := t.table(db, key)
+	e, ok := tb.Get(key)
+	return ok && e.ExpireAt() != 0 && e.ExpireAt() <= t.Now
+}
+
 // Peek looks key up without touching its access clock or the hit/miss
 // counters (OBJECT, DEBUG OBJECT).
 func (t *Tx) Peek(key []byte) (kvtable.Entry, bool) {

@@ -175,3 +175,154 @@ func ZAtLeastOneKey(cmd string) string {
 const (
 	SortNotDouble = "ERR One or more scores can't be converted into double"
 )
+
+// ---- geospatial indexes (cmd_geo.go) ----
+
+// Geo errors.
+const (
+	GeoDecodeMember    = "ERR could not decode requested zset member"
+	GeoUnit            = "ERR unsupported unit provided. please use M, KM, FT, MI"
+	GeoCountPositive   = "ERR COUNT must be > 0"
+	GeoAnyNeedsCount   = "ERR the ANY argument requires COUNT argument"
+	GeoNeedRadius      = "ERR need numeric radius"
+	GeoRadiusNegative  = "ERR radius cannot be negative"
+	GeoNeedWidth       = "ERR need numeric width"
+	GeoNeedHeight      = "ERR need numeric height"
+	GeoBoxNegative     = "ERR height or width cannot be negative"
+	GeoStoreWithRadius = "ERR STORE option in GEORADIUS is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
+	GeoStoreWithSearch = "ERR GEOSEARCHSTORE is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
+)
+
+// GeoInvalidPair is the error for coordinates outside the indexable area,
+// printed with C's "%f".
+func GeoInvalidPair(lon, lat float64) string {
+	return "ERR invalid longitude,latitude pair " + geoCFloat(lon) + "," + geoCFloat(lat)
+}
+
+// geoCFloat formats as C's "%f": Go spells the infinities differently.
+func geoCFloat(f float64) string {
+	if f > 1.7976931348623157e308 {
+		return "inf"
+	}
+	if f < -1.7976931348623157e308 {
+		return "-inf"
+	}
+	return fmt.Sprintf("%f", f)
+}
+
+// GeoNeedFrom is GEOSEARCH's error when neither or both of FROMMEMBER and
+// FROMLONLAT are given; cmd is the command name as the client sent it.
+func GeoNeedFrom(cmd string) string {
+	return "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for " + cmd
+}
+
+// GeoNeedBy is GEOSEARCH's error when neither or both of BYRADIUS and
+// BYBOX are given.
+func GeoNeedBy(cmd string) string {
+	return "ERR exactly one of BYRADIUS and BYBOX can be specified for " + cmd
+}
+
+// ---- bitmaps (cmd_bitmap.go) and HyperLogLog (cmd_hll.go) ----
+const (
+	BitOffset        = "ERR bit offset is not an integer or out of range"
+	BitValue         = "ERR bit is not an integer or out of range"
+	BitfieldType     = "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is."
+	BitfieldRO       = "ERR BITFIELD_RO only supports the GET subcommand"
+	BitfieldOverflow = "ERR Invalid OVERFLOW type specified"
+	BitposBit        = "ERR The bit argument must be 1 or 0."
+	BitopNot         = "ERR BITOP NOT must be called with a single source key."
+	HLLWrongType     = "WRONGTYPE Key is not a valid HyperLogLog string value."
+	HLLCorrupt       = "INVALIDOBJ Corrupted HLL object detected"
+	PFDebugNoKey     = "ERR The specified key does not exist"
+	PFDebugNotSparse = "ERR HLL encoding is not sparse"
+)
+
+// PFDebugUnknown is PFDEBUG's reply to an unknown subcommand (as typed).
+func PFDebugUnknown(sub string) string {
+	return "ERR Unknown PFDEBUG subcommand '" + sub + "'"
+}
+
+// --- streams (cmd_stream.go) ---
+const (
+	StreamInvalidID           = "ERR Invalid stream ID specified as stream command argument"
+	StreamAddZero             = "ERR The ID specified in XADD must be greater than 0-0"
+	StreamAddTooSmall         = "ERR The ID specified in XADD is equal or smaller than the target stream top item"
+	StreamExhausted           = "ERR The stream has exhausted the last possible ID, unable to add more items"
+	StreamTrimBoth            = "ERR syntax error, MAXLEN and MINID options at the same time are not compatible"
+	StreamMaxLenNegative      = "ERR The MAXLEN argument must be >= 0."
+	StreamLimitNegative       = "ERR The LIMIT argument must be >= 0."
+	StreamLimitNoStrategy     = "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy"
+	StreamXTrimNoStrategy     = "ERR syntax error, XTRIM must be called with a trimming strategy"
+	StreamLimitNoApprox       = "ERR syntax error, LIMIT cannot be used without the special ~ option"
+	StreamBadStart            = "ERR invalid start ID for the interval"
+	StreamBadEnd              = "ERR invalid end ID for the interval"
+	StreamGroupInXRead        = "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead."
+	StreamNoAckInXRead        = "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead."
+	StreamDollarInGroup       = "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set."
+	StreamGreaterInXRead      = "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option."
+	StreamUnblockedNoKey      = "UNBLOCKED the stream key no longer exists"
+	StreamUnblockedNoGroup    = "NOGROUP the consumer group this client was blocked on no longer exists"
+	StreamClaimMinIdle        = "ERR Invalid min-idle-time argument for XCLAIM"
+	StreamClaimIdle           = "ERR Invalid IDLE option argument for XCLAIM"
+	StreamClaimTime           = "ERR Invalid TIME option argument for XCLAIM"
+	StreamClaimRetry          = "ERR Invalid RETRYCOUNT option argument for XCLAIM"
+	StreamAutoClaimMinIdle    = "ERR Invalid min-idle-time argument for XAUTOCLAIM"
+	StreamCountPositive       = "ERR COUNT must be > 0"
+	StreamXGroupNoKey         = "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically."
+	StreamEntriesRead         = "ERR value for ENTRIESREAD must be positive or -1"
+	StreamBusyGroup           = "BUSYGROUP Consumer Group name already exists"
+	StreamEntriesAddedNeg     = "ERR entries_added must be positive"
+	StreamSetIDBelowArgMaxDel = "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id"
+	StreamSetIDSmall          = "ERR The ID specified in XSETID is smaller than the target stream top item"
+	StreamSetIDEntriesAdded   = "ERR The entries_added specified in XSETID is smaller than the target stream length"
+)
+
+// StreamUnbalanced is XREAD's and XREADGROUP's error for an odd STREAMS
+// list (Redis 7.0 words it the same for both).
+const StreamUnbalanced = "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified."
+
+// StreamNoGroupRead is XREADGROUP's NOGROUP error.
+func StreamNoGroupRead(key, group []byte) string {
+	return Clean("NOGROUP No such key '" + string(key) + "' or consumer group '" + string(group) + "' in XREADGROUP with GROUP option")
+}
+
+// StreamNoGroupKey is the NOGROUP error of XPENDING, XCLAIM, XAUTOCLAIM.
+func StreamNoGroupKey(key, group []byte) string {
+	return Clean("NOGROUP No such key '" + string(key) + "' or consumer group '" + string(group) + "'")
+}
+
+// StreamNoGroupName is the NOGROUP error of XGROUP and XINFO CONSUMERS.
+func StreamNoGroupName(group, key []byte) string {
+	return Clean("NOGROUP No such consumer group '" + string(group) + "' for key name '" + string(key) + "'")
+}
+
+// StreamClaimOption is XCLAIM's unknown-option error.
+func StreamClaimOption(opt []byte) string {
+	return Clean("ERR Unrecognized XCLAIM option '" + string(opt) + "'")
+}
+
+// StreamSubcommandSyntax is the error of an XGROUP subcommand with a bad
+// option or argument count.
+func StreamSubcommandSyntax(sub []byte, container string) string {
+	return Clean(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP.", trunc(sub, 128), container))
+}
+
+// ---- Lua scripting and functions (EVAL, SCRIPT, FUNCTION, FCALL) ----
+
+const (
+	NoScript            = "NOSCRIPT No matching script. Please use EVAL."
+	ScriptNumKeysNeg    = "ERR Number of keys can't be negative"
+	ScriptNumKeysBig    = "ERR Number of keys can't be greater than number of args"
+	ScriptUnknownCmd    = "ERR Unknown Redis command called from script"
+	ScriptWrongArgs     = "ERR Wrong number of args calling Redis command from script"
+	ScriptNotAllowed    = "ERR This Redis command is not allowed from script"
+	ScriptROWrite       = "ERR Write commands are not allowed from read-only scripts."
+	ScriptFlushOption   = "ERR SCRIPT FLUSH only support SYNC|ASYNC option"
+	ScriptBusy          = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+	FunctionBusy        = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+	ScriptROWithWrite   = "ERR Can not execute a script with write flag using *_ro command."
+	FunctionNotFound    = "ERR Function not found"
+	FunctionLibNotFound = "ERR Library not found"
+	FunctionBadNumKeys  = "ERR Bad number of keys provided"
+	FunctionFlushOption = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option"
+)

@@ -325,6 +325,11 @@ func (c *client) blockingMove(argv [][]byte, src, dst []byte, from, to listEnd, 
 		return
 	}
 	if sv == nil {
+		if c.noBlock {
+			// Inside MULTI or a script BLMOVE answers as LMOVE would.
+			c.replyNull()
+			return
+		}
 		// Redis answers a timed-out BLMOVE with a null array, not a
 		// null bulk.
 		c.block(argv, [][]byte{src}, timeout, nullArrayReply)

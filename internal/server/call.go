@@ -95,13 +95,20 @@ func (s *Server) dispatch(c *client, argv [][]byte) bool {
 		c.replyRejected(cmd, rerr.NoAuth)
 		return true
 	}
-	if s.pauseHolds(cmd) {
+	if c.subscribed() && c.proto == 2 && !allowedSubscribed(cmd) {
+		c.replyRejected(cmd, rerr.SubscribedContext(cmd.FullName()))
+		return true
+	}
+	if c.multi != nil && cmd.Flags&command.FlagNoMulti != 0 {
+		c.replyRejected(cmd, rerr.NotAllowedInMulti)
+		return true
+	}
+	if s.pauseHolds(cmd, c.multi) {
 		if c.replyMode == replySkipThis {
 			c.replyMode = replySkipNext
 		}
 		return false
 	}
-	l.stats.commands.Add(1)
 	var mask uint64
 	var hintKey []byte // a single key, whose shard the Tx need not compute again
 	if h.lockAll {
@@ -118,6 +125,11 @@ func (s *Server) dispatch(c *client, argv [][]byte) bool {
 		}
 		c.keyIdx = idx[:0]
 	}
+	if c.multi != nil && !runsInMulti(cmd) {
+		c.queue(h, cmd, argv, mask)
+		return true
+	}
+	l.stats.commands.Add(1)
 	c.errored = false
 	start := l.mark
 	s.exec(c, h, argv, mask, hintKey, l.now.Add(start))
@@ -161,11 +173,20 @@ func (s *Server) exec(c *client, h *handler, argv [][]byte, mask uint64, hintKey
 		// One key: the mask has exactly its shard's bit.
 		c.tx.HintShard(hintKey, bits.TrailingZeros64(mask))
 	}
+	before := c.dirtyN
 	h.fn(c, argv)
+	if c.dirtyN != before {
+		// Still under the locks: a concurrent EXEC must see the change.
+		s.keysModified(c, h.cmd, argv)
+	}
 }
 
-// replyRejected answers a command refused before execution.
+// replyRejected answers a command refused before execution. Inside MULTI
+// the refusal dooms the transaction.
 func (c *client) replyRejected(cmd *command.Command, msg string) {
+	if c.multi != nil {
+		c.multi.aborted = true
+	}
 	if cmd != nil {
 		c.loop.stats.cmd[cmd.ID].rejected.Add(1)
 	}
@@ -173,7 +194,7 @@ func (c *client) replyRejected(cmd *command.Command, msg string) {
 }
 
 // pauseHolds reports whether CLIENT PAUSE is in force for cmd.
-func (s *Server) pauseHolds(cmd *command.Command) bool {
+func (s *Server) pauseHolds(cmd *command.Command, m *multiState) bool {
 	s.pauseMu.Lock()
 	defer s.pauseMu.Unlock()
 	if s.pauseUntil.IsZero() {
@@ -183,7 +204,12 @@ func (s *Server) pauseHolds(cmd *command.Command) bool {
 		s.pauseUntil = time.Time{}
 		return false
 	}
-	if s.pauseWrite && cmd.Flags&(command.FlagWrite|command.FlagMayReplicate) == 0 {
+	flags := cmd.Flags
+	if m != nil && cmd.Name == "exec" {
+		// EXEC writes if what it runs writes.
+		flags |= m.flags
+	}
+	if s.pauseWrite && flags&(command.FlagWrite|command.FlagMayReplicate) == 0 {
 		return false
 	}
 	return true

@@ -16,6 +16,17 @@ func cmdPing(c *client, argv [][]byte) {
 		c.replyError(rerr.WrongArity("ping"))
 		return
 	}
+	if c.proto == 2 && c.subscribed() {
+		// In the subscribed context PING answers as a message would.
+		c.replyArrayLen(2)
+		c.replyBulkString("pong")
+		if len(argv) == 2 {
+			c.replyBulk(argv[1])
+		} else {
+			c.replyBulkString("")
+		}
+		return
+	}
 	if len(argv) == 2 {
 		c.replyBulk(argv[1])
 		return
@@ -31,6 +42,9 @@ func cmdQuit(c *client, argv [][]byte) {
 }
 
 func cmdReset(c *client, argv [][]byte) {
+	c.multi = nil
+	c.unwatchAll()
+	c.unsubscribeAll()
 	c.db = 0
 	c.dbShared.Store(0)
 	c.setProto(2)

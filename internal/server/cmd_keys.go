@@ -336,6 +336,8 @@ func cmdSwapDB(c *client, argv [][]byte) {
 		return
 	}
 	if a != b {
+		c.s.touchWatchedDB(c, int(a), int(b))
+		c.s.touchWatchedDB(c, int(b), int(a))
 		c.tx.SwapDB(int(a), int(b))
 		c.dirty()
 	}
@@ -357,6 +359,7 @@ func cmdFlushDB(c *client, argv [][]byte) {
 	if !c.parseFlushMode(argv) {
 		return
 	}
+	c.s.touchWatchedDB(c, c.db, -1)
 	c.tx.FlushDB(c.db)
 	c.dirty()
 	c.replyOK()
@@ -367,6 +370,7 @@ func cmdFlushAll(c *client, argv [][]byte) {
 		return
 	}
 	for db := 0; db < c.s.ks.Databases(); db++ {
+		c.s.touchWatchedDB(c, db, -1)
 		c.tx.FlushDB(db)
 	}
 	c.dirty()

@@ -61,6 +61,24 @@ type client struct {
 	// noBlock: blocking commands answer at once as if timed out (set
 	// while EXEC runs its queue and while a script runs).
 	noBlock bool
+	multi   *multiState   // the open MULTI, if any
+	watched []*watchEntry // WATCHed keys
+	// watchDirty: a watched key changed; set by other clients' commands
+	// under the key's shard lock.
+	watchDirty atomic.Bool
+	// dirtyN counts the client's changes (c.dirty); the gate compares it
+	// around a command to learn whether the command changed data.
+	dirtyN int64
+	// subs are the client's channels, patterns and shard channels, by
+	// subKind; touched only by the client's loop.
+	subs           [3]map[string]struct{}
+	subCountShared atomic.Int32 // for CLIENT LIST
+	// Pushed output (messages, invalidations) from other loops, guarded by
+	// wmu; flushPub sends it on the client's loop.
+	pubq      []byte
+	pubSched  bool
+	softSince time.Time // when the queued output first passed the soft limit
+	pubPending atomic.Bool // pubq is not empty
 
 	wmu       sync.Mutex // guards the socket's write side and close
 	pend      []byte     // output the socket did not take yet
@@ -128,6 +146,11 @@ func (c *client) onReadable() {
 // stops early, keeping the command, when CLIENT PAUSE holds it back.
 func (c *client) processInput() {
 	s := c.s
+	if c.pubPending.Load() {
+		// Messages published before this input arrived go first, as
+		// in Redis, where PUBLISH writes into the subscriber's buffer.
+		c.drainPub()
+	}
 	for c.start < c.end && !c.paused && c.blocked == nil {
 		args, used, perr := c.parser.Parse(c.rbuf[c.start:c.end], resp.Limits{MaxBulkLen: s.maxBulkLen.Load()}, c.authed)
 		if perr != nil {
@@ -306,6 +329,9 @@ func (c *client) close() {
 	}
 	c.closed = true
 	c.dropWait()
+	c.multi = nil
+	c.unwatchAll()
+	c.unsubscribeAll()
 	c.loop.forget(c)
 	unix.Close(c.fd)
 	c.wmu.Unlock()

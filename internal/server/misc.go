@@ -14,7 +14,10 @@ type keyspaceEntry = kvtable.Entry
 
 // dirty counts a change to the data, for rdb_changes_since_last_save and,
 // later, propagation.
-func (c *client) dirty() { c.loop.stats.dirty.Add(1) }
+func (c *client) dirty() {
+	c.dirtyN++
+	c.loop.stats.dirty.Add(1)
+}
 
 func globMatchFold(p, s []byte) bool { return glob.MatchFold(p, s) }
 

@@ -73,6 +73,8 @@ type Server struct {
 	errStats errStats
 	slowlog  slowlog
 	blocked  blockRegistry
+	watches  watchRegistry
+	pubsubFields
 
 	pauseMu    sync.Mutex // guards pauseUntil, pauseWrite and pauseTimer
 	pauseUntil time.Time
@@ -194,11 +196,12 @@ func (s *Server) loadHotConfig() {
 	s.slowlogSlower.Store(s.cfg.Int("slowlog-log-slower-than"))
 	s.slowlogMax.Store(s.cfg.Int("slowlog-max-len"))
 	s.idleTimeout.Store(s.cfg.Int("timeout"))
+	s.loadPubsubConfig()
 }
 
 func (s *Server) registerConfigHooks() {
 	reload := func(*config.Config) error { s.loadHotConfig(); return nil }
-	for _, name := range []string{"proto-max-bulk-len", "client-query-buffer-limit", "maxclients", "requirepass", "slowlog-log-slower-than", "slowlog-max-len", "timeout"} {
+	for _, name := range []string{"proto-max-bulk-len", "client-query-buffer-limit", "maxclients", "requirepass", "slowlog-log-slower-than", "slowlog-max-len", "timeout", "client-output-buffer-limit", "notify-keyspace-events"} {
 		s.cfg.OnApply(name, reload)
 	}
 	s.cfg.OnApply("loglevel", func(c *config.Config) error {
@@ -398,8 +401,13 @@ func (s *Server) cron() {
 	}
 }
 
+// onExpire is called with the key's shard locked for every key removed
+// because its time passed.
 func (s *Server) onExpire(db int, key []byte) {
 	// Propagation (AOF, replicas) and keyspace events hook in here.
+	if s.watches.n.Load() > 0 {
+		s.touchWatched(db, key, true)
+	}
 }
 
 func (s *Server) activeExpireEnabled() bool { return !s.debugNoActiveExpire.Load() }

@@ -61,6 +61,9 @@ type Step struct {
 	Args [][]byte
 	// Raw holds the bytes of a !raw write.
 	Raw []byte
+	// ReadOnly: a !read step sends nothing and reads one reply (a pushed
+	// pub/sub message).
+	ReadOnly bool
 	// Conn names the connection the step runs on ("main" by default).
 	Conn string
 	// Check is how the reply is compared.
@@ -73,7 +76,7 @@ type Step struct {
 }
 
 // IsRaw reports whether the step writes raw protocol bytes.
-func (s Step) IsRaw() bool { return s.Args == nil }
+func (s Step) IsRaw() bool { return s.Args == nil && !s.ReadOnly }
 
 // Script is a parsed script file.
 type Script struct {
@@ -140,6 +143,14 @@ func ParseScript(data []byte) ([]Step, error) {
 				return nil, fmt.Errorf("line %d: !raw wants one quoted, non-empty argument", lineNo)
 			}
 			steps = append(steps, Step{Line: lineNo, Directives: pending, Text: line, Raw: params[0], Conn: conn, Check: check, Requires: requires})
+			pending, check, haveCheck, requires = nil, Check{}, false, 0
+			continue
+		}
+		if name == "read" {
+			if len(params) != 0 {
+				return nil, fmt.Errorf("line %d: !read takes no arguments", lineNo)
+			}
+			steps = append(steps, Step{Line: lineNo, Directives: pending, Text: line, ReadOnly: true, Conn: conn, Check: check, Requires: requires})
 			pending, check, haveCheck, requires = nil, Check{}, false, 0
 			continue
 		}

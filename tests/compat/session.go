@@ -68,6 +68,18 @@ func (s *Session) Do(step Step) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if step.ReadOnly {
+		if err := c.nc.SetDeadline(time.Now().Add(ReplyTimeout)); err != nil {
+			s.drop(step.Conn)
+			return nil, err
+		}
+		reply, err := resp.ReadRawReply(c.r)
+		if err != nil {
+			s.drop(step.Conn)
+			return reply, fmt.Errorf("read reply: %w", err)
+		}
+		return reply, nil
+	}
 	out := step.Raw
 	if !step.IsRaw() {
 		out = resp.AppendCommand(nil, step.Args...)
