@@ -193,6 +193,10 @@ const (
 	GeoStoreWithSearch = "ERR GEOSEARCHSTORE is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
 )
 
+// GeoStoreRepeated is Taconite's own error (Redis has none) for GEORADIUS
+// with STORE (or STOREDIST) repeated with a key the key specs do not name.
+const GeoStoreRepeated = "ERR repeating STORE or STOREDIST with another key is not supported"
+
 // GeoInvalidPair is the error for coordinates outside the indexable area,
 // printed with C's "%f".
 func GeoInvalidPair(lon, lat float64) string {

@@ -175,9 +175,26 @@ func (s *Server) exec(c *client, h *handler, argv [][]byte, mask uint64, hintKey
 	}
 	before := c.dirtyN
 	h.fn(c, argv)
-	if c.dirtyN != before {
-		// Still under the locks: a concurrent EXEC must see the change.
+	s.afterCommand(c, h, argv, before)
+}
+
+// afterCommand does, still under the command's shard locks, what must
+// not be separated from the command by another client's: tell WATCHers
+// and tracking clients of the keys it changed (a concurrent EXEC must see
+// the change), remember the keys a tracking client read.
+func (s *Server) afterCommand(c *client, h *handler, argv [][]byte, dirtyBefore int64) {
+	if c.dirtyN != dirtyBefore {
 		s.keysModified(c, h.cmd, argv)
+	}
+	if c.trk.on {
+		if h.cmd.Flags&command.FlagReadonly != 0 {
+			s.trackRead(c, h.cmd, argv)
+		}
+		// As Redis, CLIENT CACHING's effect survives CLIENT commands and
+		// the commands queued inside MULTI.
+		if c.trk.caching && c.multi == nil && !c.noBlock && (h.cmd.Parent == nil || h.cmd.Parent.Name != "client") {
+			c.endCaching()
+		}
 	}
 }
 

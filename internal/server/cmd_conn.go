@@ -45,6 +45,7 @@ func cmdReset(c *client, argv [][]byte) {
 	c.multi = nil
 	c.unwatchAll()
 	c.unsubscribeAll()
+	c.s.disableTracking(c)
 	c.db = 0
 	c.dbShared.Store(0)
 	c.setProto(2)
@@ -237,7 +238,6 @@ func cmdClientReply(c *client, argv [][]byte) {
 	}
 }
 
-func cmdClientGetRedir(c *client, argv [][]byte) { c.replyInt(-1) }
 
 // CLIENT UNBLOCK id [TIMEOUT|ERROR] ends another client's blocking wait,
 // as if it timed out or with an error.
@@ -383,7 +383,7 @@ func cmdClientList(c *client, argv [][]byte) {
 			ids = map[int64]bool{}
 			for j++; j < len(argv); j++ {
 				id, err := strconv.ParseInt(string(argv[j]), 10, 64)
-				if err != nil || id <= 0 {
+				if err != nil {
 					c.replyError("ERR Invalid client ID")
 					return
 				}

@@ -360,6 +360,7 @@ func cmdFlushDB(c *client, argv [][]byte) {
 		return
 	}
 	c.s.touchWatchedDB(c, c.db, -1)
+	c.s.invalidateAll()
 	c.tx.FlushDB(c.db)
 	c.dirty()
 	c.replyOK()
@@ -369,6 +370,7 @@ func cmdFlushAll(c *client, argv [][]byte) {
 	if !c.parseFlushMode(argv) {
 		return
 	}
+	c.s.invalidateAll()
 	for db := 0; db < c.s.ks.Databases(); db++ {
 		c.s.touchWatchedDB(c, db, -1)
 		c.tx.FlushDB(db)

@@ -175,9 +175,7 @@ func cmdExec(c *client, argv [][]byte) {
 		c.errored = false
 		before := c.dirtyN
 		q.h.fn(c, q.argv)
-		if c.dirtyN != before {
-			s.keysModified(c, q.cmd, q.argv)
-		}
+		s.afterCommand(c, q.h, q.argv, before)
 		st[q.cmd.ID].calls.Add(1)
 		if c.errored {
 			st[q.cmd.ID].failed.Add(1)
@@ -298,11 +296,22 @@ func (s *Server) touchWatchedDB(c *client, db, other int) {
 // keys marks them all, which can only make an EXEC fail that Redis would
 // have let through (DEL of two keys where one is missing).
 func (s *Server) keysModified(c *client, cmd *command.Command, argv [][]byte) {
-	if s.watches.n.Load() == 0 {
+	watching, tracking := s.watches.n.Load() > 0, s.tracking.clients.Load() > 0
+	if !watching && !tracking {
 		return
 	}
 	idx, err := cmd.KeyIndexes(argv, nil)
 	if err != nil {
+		return
+	}
+	if tracking && len(idx) > 0 {
+		keys := make([][]byte, len(idx))
+		for j, i := range idx {
+			keys[j] = argv[i]
+		}
+		s.invalidateKeys(c, keys)
+	}
+	if !watching {
 		return
 	}
 	for _, i := range idx {

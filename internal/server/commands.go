@@ -44,6 +44,9 @@ func coreHandlers() []handler {
 		{name: "client|reply", fn: cmdClientReply},
 		{name: "client|no-evict", fn: cmdClientNoEvict},
 		{name: "client|getredir", fn: cmdClientGetRedir},
+		{name: "client|tracking", fn: cmdClientTracking},
+		{name: "client|caching", fn: cmdClientCaching},
+		{name: "client|trackinginfo", fn: cmdClientTrackingInfo},
 		{name: "client|unblock", fn: cmdClientUnblock},
 		{name: "client|help", fn: cmdClientHelp},
 

@@ -79,6 +79,7 @@ type client struct {
 	pubSched  bool
 	softSince time.Time // when the queued output first passed the soft limit
 	pubPending atomic.Bool // pubq is not empty
+	trk        trackingState
 
 	wmu       sync.Mutex // guards the socket's write side and close
 	pend      []byte     // output the socket did not take yet
@@ -175,6 +176,9 @@ func (c *client) processInput() {
 			break
 		}
 		c.start += used
+		if c.pubPending.Load() {
+			c.drainPub()
+		}
 		if c.closeAfter || c.killed.Load() || c.blocked != nil {
 			break
 		}
@@ -332,6 +336,7 @@ func (c *client) close() {
 	c.multi = nil
 	c.unwatchAll()
 	c.unsubscribeAll()
+	c.s.disableTracking(c)
 	c.loop.forget(c)
 	unix.Close(c.fd)
 	c.wmu.Unlock()

@@ -74,6 +74,7 @@ type Server struct {
 	slowlog  slowlog
 	blocked  blockRegistry
 	watches  watchRegistry
+	tracking trackingTable
 	pubsubFields
 
 	pauseMu    sync.Mutex // guards pauseUntil, pauseWrite and pauseTimer
@@ -408,6 +409,10 @@ func (s *Server) onExpire(db int, key []byte) {
 	if s.watches.n.Load() > 0 {
 		s.touchWatched(db, key, true)
 	}
+	if s.tracking.clients.Load() > 0 {
+		s.invalidateKeys(nil, [][]byte{key})
+	}
+	s.notify(config.NotifyExpired, "expired", key, db)
 }
 
 func (s *Server) activeExpireEnabled() bool { return !s.debugNoActiveExpire.Load() }
