@@ -216,12 +216,34 @@ pipe_load() {
 
 # run_bench SIDE N P TEST [extra args]: run redis-benchmark once, print the CSV data
 # line fields "rps p50_ms p99_ms max_ms", or "NA NA NA NA" on failure.
+# custom_cmd names the command line of a test redis-benchmark has no -t for
+# (empty for its own tests).
+custom_cmd() {
+	case $1 in
+	publish) echo "PUBLISH channel:__rand_int__ hello" ;;
+	setbit) echo "SETBIT bits:__rand_int__ __rand_int__ 1" ;;
+	bitcount) echo "BITCOUNT bits:__rand_int__" ;;
+	pfadd) echo "PFADD hll __rand_int__" ;;
+	pfcount) echo "PFCOUNT hll" ;;
+	geoadd) echo "GEOADD geo 13.361389 38.115556 m:__rand_int__" ;;
+	geosearch) echo "GEOSEARCH geo FROMLONLAT 13.36 38.11 BYRADIUS 100 km COUNT 10 ASC" ;;
+	xadd) echo "XADD stream * f1 v1 f2 v2 f3 v3" ;;
+	xrange) echo "XRANGE stream - + COUNT 10" ;;
+	*) echo "" ;;
+	esac
+}
+
 run_bench() {
-	local side=$1 n=$2 p=$3 t=$4 out line
+	local side=$1 n=$2 p=$3 t=$4 out line cmd
 	shift 4
+	cmd=$(custom_cmd "$t")
+	local sel=(-t "$t")
+	if [[ -n $cmd ]]; then
+		read -r -a sel <<<"$cmd"
+	fi
 	out=$(timeout 300 "$REDIS_BENCH" -h 127.0.0.1 -p "${SIDE_PORT[$side]}" \
 		-c "${CLIENTS:-50}" -d "${DATASIZE:-64}" -r "${RANGE:-100000}" \
-		-P "$p" -n "$n" -t "$t" --csv "$@" 2>"$WORK/bench.err") || true
+		-P "$p" -n "$n" --csv "$@" "${sel[@]}" 2>"$WORK/bench.err") || true
 	line=$(grep -v '^"test"' <<<"$out" | grep '^"' | tail -1 | tr -d '"')
 	if [[ -z $line ]] || grep -qi 'error' "$WORK/bench.err"; then
 		log "redis-benchmark $t -P $p against ${SIDE_NAME[$side]} failed:"

@@ -43,6 +43,7 @@ func cmdQuit(c *client, argv [][]byte) {
 
 func cmdReset(c *client, argv [][]byte) {
 	c.multi = nil
+	c.multiShared.Store(-1)
 	c.unwatchAll()
 	c.unsubscribeAll()
 	c.s.disableTracking(c)
@@ -339,6 +340,15 @@ func (c *client) info() string {
 	if c.noEvict {
 		flags += "e"
 	}
+	if c.subCountShared.Load() > 0 {
+		flags += "P"
+	}
+	if c.multiShared.Load() >= 0 {
+		flags += "x"
+	}
+	if c.watchDirty.Load() {
+		flags += "d"
+	}
 	if flags == "" {
 		flags = "N"
 	}
@@ -347,9 +357,9 @@ func (c *client) info() string {
 		cmd = lc.FullName()
 	}
 	idle := (now.UnixMilli() - c.lastIO.Load()) / 1000
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=0 psub=0 ssub=0 multi=-1 qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=0 oll=0 omem=0 tot-mem=%d events=r cmd=%s user=default redir=-1 resp=%d",
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=0 oll=0 omem=0 tot-mem=%d events=r cmd=%s user=default redir=-1 resp=%d",
 		c.id, c.raddr, c.laddr, c.fd, c.name, int(now.Sub(c.created).Seconds()), idle, flags,
-		c.dbShared.Load(), c.qbuf.Load(), 0, readBufInitial, readBufInitial, cmd, c.protoShared())
+		c.dbShared.Load(), c.subKinds[subChannel].Load(), c.subKinds[subPattern].Load(), c.subKinds[subShard].Load(), c.multiShared.Load(), c.qbuf.Load(), 0, readBufInitial, readBufInitial, cmd, c.protoShared())
 }
 
 func (c *client) protoShared() int { return int(c.protoAtomic.Load()) }

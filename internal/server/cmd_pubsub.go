@@ -148,7 +148,15 @@ func (c *client) subscribe(k subKind, names [][]byte) {
 		}
 		c.replySubEvent(subNames[k].sub, n, false, c.subCount(k))
 	}
-	c.subCountShared.Store(int32(c.subCount(subChannel) + len(c.subs[subShard])))
+	c.storeSubCounts()
+}
+
+// storeSubCounts publishes the subscription counts for CLIENT LIST.
+func (c *client) storeSubCounts() {
+	c.subCountShared.Store(int32(len(c.subs[subChannel]) + len(c.subs[subPattern]) + len(c.subs[subShard])))
+	c.subKinds[subChannel].Store(int32(len(c.subs[subChannel])))
+	c.subKinds[subPattern].Store(int32(len(c.subs[subPattern])))
+	c.subKinds[subShard].Store(int32(len(c.subs[subShard])))
 }
 
 // unsubscribe removes the named subscriptions, or all of kind k when names
@@ -189,7 +197,7 @@ func (c *client) unsubscribeOne(k subKind, name string, quiet bool) {
 		}
 		r.mu.Unlock()
 	}
-	c.subCountShared.Store(int32(c.subCount(subChannel) + len(c.subs[subShard])))
+	c.storeSubCounts()
 	if !quiet {
 		c.replySubEvent(subNames[k].unsub, []byte(name), false, c.subCount(k))
 	}
@@ -401,6 +409,14 @@ func (c *client) pubsubNumSub(k subKind, argv [][]byte) {
 		c.replyInt(int64(len(t[string(ch)])))
 	}
 	r.mu.RUnlock()
+}
+
+// pubsubCounts is INFO's channel, pattern and shard channel counts.
+func (s *Server) pubsubCounts() (int, int, int) {
+	r := &s.pubsub
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return len(r.channels), len(r.patterns), len(r.shard)
 }
 
 func cmdPubsubNumPat(c *client, argv [][]byte) {

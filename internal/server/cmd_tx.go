@@ -30,6 +30,38 @@ type multiState struct {
 	flags   command.Flag
 	mask    uint64
 	lockAll bool
+	// arena and args hold the queued arguments; a client's state is reused
+	// by its next MULTI, so a steady stream of transactions allocates
+	// nothing. When one fills up a bigger one replaces it, and the
+	// arguments already queued keep pointing into the old one.
+	arena []byte
+	args  [][]byte
+}
+
+// reset empties the state for reuse.
+func (m *multiState) reset() {
+	clear(m.cmds)
+	*m = multiState{cmds: m.cmds[:0], arena: m.arena[:0], args: m.args[:0]}
+}
+
+// newMulti opens a transaction, reusing the client's last one.
+func (c *client) newMulti() *multiState {
+	m := c.spareMulti
+	if m == nil {
+		return &multiState{}
+	}
+	c.spareMulti = nil
+	m.reset()
+	return m
+}
+
+// endMulti closes the transaction and keeps its state for the next one.
+func (c *client) endMulti() {
+	if m := c.multi; m != nil && cap(m.arena) <= 1<<20 {
+		c.spareMulti = m
+	}
+	c.multi = nil
+	c.multiShared.Store(-1)
 }
 
 type queuedCmd struct {
@@ -83,16 +115,23 @@ func (c *client) queue(h *handler, cmd *command.Command, argv [][]byte, mask uin
 	for _, a := range argv {
 		n += len(a)
 	}
-	buf := make([]byte, 0, n)
-	cp := make([][]byte, len(argv))
-	for i, a := range argv {
-		buf = append(buf, a...)
-		cp[i] = buf[len(buf)-len(a):]
+	if cap(m.arena)-len(m.arena) < n {
+		m.arena = make([]byte, 0, max(2*cap(m.arena), n, 512))
 	}
-	m.cmds = append(m.cmds, queuedCmd{h: h, cmd: cmd, argv: cp})
+	if cap(m.args)-len(m.args) < len(argv) {
+		m.args = make([][]byte, 0, max(2*cap(m.args), len(argv), 32))
+	}
+	first := len(m.args)
+	for _, a := range argv {
+		start := len(m.arena)
+		m.arena = append(m.arena, a...)
+		m.args = append(m.args, m.arena[start:len(m.arena):len(m.arena)])
+	}
+	m.cmds = append(m.cmds, queuedCmd{h: h, cmd: cmd, argv: m.args[first:len(m.args):len(m.args)]})
 	m.flags |= cmd.Flags
 	m.mask |= mask
 	m.lockAll = m.lockAll || h.lockAll
+	c.multiShared.Store(int32(len(m.cmds)))
 	c.replyStatus("QUEUED")
 }
 
@@ -101,7 +140,8 @@ func cmdMulti(c *client, argv [][]byte) {
 		c.replyError(rerr.MultiNested)
 		return
 	}
-	c.multi = &multiState{}
+	c.multi = c.newMulti()
+	c.multiShared.Store(0)
 	c.replyOK()
 }
 
@@ -110,7 +150,7 @@ func cmdDiscard(c *client, argv [][]byte) {
 		c.replyError(rerr.DiscardNoMulti)
 		return
 	}
-	c.multi = nil
+	c.endMulti()
 	c.unwatchAll()
 	c.replyOK()
 }
@@ -140,7 +180,9 @@ func cmdExec(c *client, argv [][]byte) {
 		c.replyError(rerr.ExecWithoutMulti)
 		return
 	}
+	defer c.endMultiAfterExec(m)
 	c.multi = nil
+	c.multiShared.Store(-1)
 	if m.aborted {
 		c.unwatchAll()
 		c.replyError(rerr.ExecAbort)
@@ -182,6 +224,13 @@ func cmdExec(c *client, argv [][]byte) {
 		}
 	}
 	c.errored = false
+}
+
+// endMultiAfterExec keeps the executed transaction's state for reuse.
+func (c *client) endMultiAfterExec(m *multiState) {
+	if c.multi == nil && c.spareMulti == nil && cap(m.arena) <= 1<<20 {
+		c.spareMulti = m
+	}
 }
 
 // watch adds key (in the client's database) to its watched keys. Runs with

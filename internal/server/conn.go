@@ -62,6 +62,8 @@ type client struct {
 	// while EXEC runs its queue and while a script runs).
 	noBlock bool
 	multi   *multiState   // the open MULTI, if any
+	// spareMulti is the last transaction's state, kept for the next.
+	spareMulti *multiState
 	watched []*watchEntry // WATCHed keys
 	// watchDirty: a watched key changed; set by other clients' commands
 	// under the key's shard lock.
@@ -72,7 +74,9 @@ type client struct {
 	// subs are the client's channels, patterns and shard channels, by
 	// subKind; touched only by the client's loop.
 	subs           [3]map[string]struct{}
-	subCountShared atomic.Int32 // for CLIENT LIST
+	subCountShared atomic.Int32    // all subscriptions, for other loops
+	subKinds       [3]atomic.Int32 // by subKind, for CLIENT LIST
+	multiShared    atomic.Int32    // queued commands, -1 outside MULTI, for CLIENT LIST
 	// Pushed output (messages, invalidations) from other loops, guarded by
 	// wmu; flushPub sends it on the client's loop.
 	pubq      []byte
@@ -116,6 +120,7 @@ func (s *Server) newClient(fd int, raddr, laddr string) *client {
 	}
 	c.authed = *s.requirePass.Load() == ""
 	c.protoAtomic.Store(2)
+	c.multiShared.Store(-1)
 	c.lastIO.Store(time.Now().UnixMilli())
 	return c
 }

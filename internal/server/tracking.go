@@ -291,6 +291,17 @@ func (c *client) endCaching() {
 	t.mu.Unlock()
 }
 
+// trackingCounts is INFO's tracking_total_keys, _items and _prefixes.
+func (s *Server) trackingCounts() (keys, items, prefixes int) {
+	t := &s.tracking
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, ids := range t.keys {
+		items += len(ids)
+	}
+	return len(t.keys), items, len(t.prefixes)
+}
+
 // clientByID finds a connected client.
 func (s *Server) clientByID(id int64) *client {
 	s.mu.Lock()
