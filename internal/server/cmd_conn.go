@@ -239,7 +239,6 @@ func cmdClientReply(c *client, argv [][]byte) {
 	}
 }
 
-
 // CLIENT UNBLOCK id [TIMEOUT|ERROR] ends another client's blocking wait,
 // as if it timed out or with an error.
 func cmdClientUnblock(c *client, argv [][]byte) {

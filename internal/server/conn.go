@@ -61,10 +61,10 @@ type client struct {
 	// noBlock: blocking commands answer at once as if timed out (set
 	// while EXEC runs its queue and while a script runs).
 	noBlock bool
-	multi   *multiState   // the open MULTI, if any
+	multi   *multiState // the open MULTI, if any
 	// spareMulti is the last transaction's state, kept for the next.
 	spareMulti *multiState
-	watched []*watchEntry // WATCHed keys
+	watched    []*watchEntry // WATCHed keys
 	// watchDirty: a watched key changed; set by other clients' commands
 	// under the key's shard lock.
 	watchDirty atomic.Bool
@@ -79,9 +79,9 @@ type client struct {
 	multiShared    atomic.Int32    // queued commands, -1 outside MULTI, for CLIENT LIST
 	// Pushed output (messages, invalidations) from other loops, guarded by
 	// wmu; flushPub sends it on the client's loop.
-	pubq      []byte
-	pubSched  bool
-	softSince time.Time // when the queued output first passed the soft limit
+	pubq       []byte
+	pubSched   bool
+	softSince  time.Time   // when the queued output first passed the soft limit
 	pubPending atomic.Bool // pubq is not empty
 	trk        trackingState
 

@@ -6,8 +6,8 @@ import (
 	"sync/atomic"
 
 	"github.com/taconite/taconite/internal/command"
-	"github.com/taconite/taconite/internal/resp"
 	"github.com/taconite/taconite/internal/rerr"
+	"github.com/taconite/taconite/internal/resp"
 )
 
 // Client-side caching (CLIENT TRACKING). In the default mode the server
