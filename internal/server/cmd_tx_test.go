@@ -191,3 +191,23 @@ func TestQueuedCommandsCopyArguments(t *testing.T) {
 		}
 	}
 }
+
+// TestPushInsideExecWakesAfterIt: a waiter sees the list as EXEC left it,
+// not after the first queued push.
+func TestPushInsideExecWakesAfterIt(t *testing.T) {
+	s := servertest.Start(t)
+	w := s.Dial(t)
+	w.Send(resp.AppendCommandStrings(nil, "BLPOP", "l", "0"))
+	waitBlocked(t, s, 1)
+	c := s.Dial(t)
+	c.Do("MULTI")
+	c.Do("LPUSH", "l", "a")
+	c.Do("LPUSH", "l", "b")
+	c.Do("LPUSH", "other", "x")
+	if got := c.Do("EXEC"); got != "*3\r\n:1\r\n:2\r\n:1\r\n" {
+		t.Fatalf("EXEC: %q", got)
+	}
+	if got := w.ReadRaw(); got != "*2\r\n$1\r\nl\r\n$1\r\nb\r\n" {
+		t.Fatalf("waiter got %q", got)
+	}
+}
