@@ -250,6 +250,7 @@ func (c *client) endWait(w *waiter, reply func(*client)) bool {
 // the replies.
 func (c *client) resumeAfterWait() {
 	c.processInput()
+	c.loop.flushAOF()
 	for _, x := range c.loop.flushq {
 		x.flushOut()
 	}

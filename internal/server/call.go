@@ -173,18 +173,21 @@ func (s *Server) exec(c *client, h *handler, argv [][]byte, mask uint64, hintKey
 		// One key: the mask has exactly its shard's bit.
 		c.tx.HintShard(hintKey, bits.TrailingZeros64(mask))
 	}
-	before := c.dirtyN
+	before, outBefore := c.dirtyN, len(c.out)
 	h.fn(c, argv)
-	s.afterCommand(c, h, argv, before)
+	s.afterCommand(c, h, argv, before, outBefore)
 }
 
 // afterCommand does, still under the command's shard locks, what must
 // not be separated from the command by another client's: tell WATCHers
 // and tracking clients of the keys it changed (a concurrent EXEC must see
 // the change), remember the keys a tracking client read.
-func (s *Server) afterCommand(c *client, h *handler, argv [][]byte, dirtyBefore int64) {
+func (s *Server) afterCommand(c *client, h *handler, argv [][]byte, dirtyBefore int64, outBefore int) {
 	if c.dirtyN != dirtyBefore {
 		s.keysModified(c, h.cmd, argv)
+		if s.aofLog.Load() != nil && h.cmd.Name != "exec" {
+			s.propagate(c, h.cmd, argv, outBefore)
+		}
 	}
 	if c.trk.on {
 		if h.cmd.Flags&command.FlagReadonly != 0 {

@@ -197,7 +197,11 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		field(b, "rdb_last_bgsave_time_sec", -1)
 		field(b, "rdb_current_bgsave_time_sec", -1)
 		field(b, "rdb_saves", 0)
-		field(b, "aof_enabled", 0)
+		aofOn := 0
+		if s.aofLog.Load() != nil {
+			aofOn = 1
+		}
+		field(b, "aof_enabled", aofOn)
 		field(b, "aof_rewrite_in_progress", 0)
 		field(b, "aof_rewrite_scheduled", 0)
 		field(b, "aof_last_rewrite_time_sec", -1)

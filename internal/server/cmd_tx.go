@@ -2,6 +2,8 @@ package server
 
 import (
 	"sync"
+
+	"github.com/taconite/taconite/internal/aof"
 	"sync/atomic"
 
 	"github.com/taconite/taconite/internal/command"
@@ -210,14 +212,25 @@ func cmdExec(c *client, argv [][]byte) {
 	}
 	c.unwatchAll()
 	c.replyArrayLen(len(m.cmds))
+	if l := s.aofLog.Load(); l != nil {
+		// The queue's effects reach the log together, as one MULTI/EXEC.
+		var props []aof.Cmd
+		c.execProp = &props
+		defer func() {
+			c.execProp = nil
+			if len(props) > 0 {
+				l.AppendBlock(props[0].DB, props)
+			}
+		}()
+	}
 	c.noBlock = true
 	st := c.loop.stats.cmd[:]
 	for _, q := range m.cmds {
 		c.tx.DB = c.db
 		c.errored = false
-		before := c.dirtyN
+		before, outBefore := c.dirtyN, len(c.out)
 		q.h.fn(c, q.argv)
-		s.afterCommand(c, q.h, q.argv, before)
+		s.afterCommand(c, q.h, q.argv, before, outBefore)
 		st[q.cmd.ID].calls.Add(1)
 		if c.errored {
 			st[q.cmd.ID].failed.Add(1)

@@ -7,6 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/taconite/taconite/internal/aof"
 	"github.com/taconite/taconite/internal/command"
 	"github.com/taconite/taconite/internal/keyspace"
 	"github.com/taconite/taconite/internal/resp"
@@ -84,6 +85,8 @@ type client struct {
 	softSince  time.Time   // when the queued output first passed the soft limit
 	pubPending atomic.Bool // pubq is not empty
 	trk        trackingState
+	// execProp collects, while EXEC runs, what its commands propagate.
+	execProp *[]aof.Cmd
 
 	wmu       sync.Mutex // guards the socket's write side and close
 	pend      []byte     // output the socket did not take yet

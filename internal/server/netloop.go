@@ -152,6 +152,7 @@ func (l *loop) run(done func()) {
 				}
 			}
 		}
+		l.flushAOF()
 		for _, c := range l.flushq {
 			c.flushOut()
 		}
@@ -170,6 +171,16 @@ func (l *loop) run(done func()) {
 			unix.Close(l.epfd)
 			l.mu.Unlock()
 			return
+		}
+	}
+}
+
+// flushAOF writes what this loop's commands appended to the AOF before
+// their replies go out.
+func (l *loop) flushAOF() {
+	if a := l.s.aofLog.Load(); a != nil {
+		if err := a.Flush(); err != nil {
+			l.s.log.Warningf("Error writing to the AOF file: %v", err)
 		}
 	}
 }

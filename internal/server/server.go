@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/taconite/taconite/internal/aof"
 	"github.com/taconite/taconite/internal/command"
 	"github.com/taconite/taconite/internal/config"
 	"github.com/taconite/taconite/internal/keyspace"
@@ -74,6 +75,7 @@ type Server struct {
 	slowlog  slowlog
 	blocked  blockRegistry
 	watches  watchRegistry
+	aofLog   atomic.Pointer[aof.Log] // nil unless appendonly
 	tracking trackingTable
 	pubsubFields
 
@@ -257,6 +259,10 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		s.loops = append(s.loops, l)
 	}
+	if err := s.startAOF(); err != nil {
+		s.log.Warningf("Fatal error loading the append only file: %v", err)
+		return err
+	}
 	s.mu.Lock()
 	for _, ln := range ls {
 		s.addrs = append(s.addrs, ln.Addr())
@@ -301,6 +307,11 @@ func (s *Server) Run(ctx context.Context) error {
 		l.post(func() {})
 	}
 	s.wg.Wait()
+	if l := s.aofLog.Load(); l != nil {
+		if err := l.Close(); err != nil {
+			s.log.Warningf("Error closing the append only file: %v", err)
+		}
+	}
 	s.log.Noticef("Taconite is now ready to exit, bye bye...")
 	return nil
 }
@@ -399,6 +410,9 @@ func (s *Server) cron() {
 			s.ks.ActiveExpire(budget, rn)
 		}
 		s.closeIdleClients()
+		if l := s.aofLog.Load(); l != nil {
+			l.SyncIfDue()
+		}
 	}
 }
 
@@ -411,6 +425,9 @@ func (s *Server) onExpire(db int, key []byte) {
 	}
 	if s.tracking.clients.Load() > 0 {
 		s.invalidateKeys(nil, [][]byte{key})
+	}
+	if l := s.aofLog.Load(); l != nil {
+		l.Append(db, [][]byte{[]byte("DEL"), key})
 	}
 	s.notify(config.NotifyExpired, "expired", key, db)
 }

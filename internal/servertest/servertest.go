@@ -21,7 +21,12 @@ type Server struct {
 	Addr   string
 	Server *server.Server
 	Clock  *keyspace.FakeClock // nil unless started with StartWithClock
+	stop   func()
 }
+
+// Stop shuts the server down and waits until Run returned (as SIGTERM
+// would); persistence tests then start another on the same directory.
+func (s *Server) Stop() { s.stop() }
 
 // Start runs a server configured with redis-server style args
 // ("--enable-debug-command", "yes") and returns once it accepts
@@ -55,15 +60,16 @@ func start(tb testing.TB, clock *keyspace.FakeClock, args []string) *Server {
 		defer close(done)
 		srv.Run(ctx)
 	}()
-	tb.Cleanup(func() {
+	stop := func() {
 		cancel()
 		select {
 		case <-done:
 		case <-time.After(10 * time.Second):
 			tb.Errorf("servertest: server did not stop")
 		}
-	})
-	return &Server{Addr: l.Addr().String(), Server: srv, Clock: clock}
+	}
+	tb.Cleanup(stop)
+	return &Server{Addr: l.Addr().String(), Server: srv, Clock: clock, stop: stop}
 }
 
 // Conn is a raw client connection for wire-level tests.
