@@ -174,7 +174,10 @@ func (t *Tx) SetObj(key []byte, kind kvtable.Kind, obj any, expireAt int64) {
 func (t *Tx) SetObjIn(db int, key []byte, kind kvtable.Kind, flags uint8, obj any, expireAt int64) {
 	_, tb := t.table(db, key)
 	existed := tb.SetObj(key, kind, flags, obj, expireAt)
-	if !existed && t.ks.Blocked.Load() > 0 && (kind == KindList || kind == KindZSet || kind == KindStream) {
+	// A new list, sorted set or stream may serve a waiter; a replaced
+	// value may be one a waiter must give up on (a stream replaced by
+	// another type).
+	if t.ks.Blocked.Load() > 0 && (existed || kind == KindList || kind == KindZSet || kind == KindStream) {
 		t.Ready = append(t.Ready, ReadyKey{DB: db, Key: string(key)})
 	}
 }
@@ -208,6 +211,11 @@ func (t *Tx) DeleteIn(db int, key []byte) bool {
 	_, tb, _, ok := t.lookup(db, key)
 	if !ok {
 		return false
+	}
+	if t.ks.Blocked.Load() > 0 {
+		// A client blocked on the key may have to learn it is gone
+		// (XREADGROUP answers so); the others wait again.
+		t.Ready = append(t.Ready, ReadyKey{DB: db, Key: string(key)})
 	}
 	return tb.Delete(key)
 }
