@@ -329,15 +329,18 @@ func (c *client) info() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := time.Now()
+	t := &c.s.tracking
+	t.mu.Lock()
+	trk := c.trk
+	t.mu.Unlock()
+	redir := int64(-1)
+	if trk.on {
+		redir = trk.redirect
+	}
+	// In Redis's order.
 	flags := ""
 	if c.monitor {
 		flags += "O"
-	}
-	if c.blockedFlag.Load() {
-		flags += "b"
-	}
-	if c.noEvict {
-		flags += "e"
 	}
 	if c.subCountShared.Load() > 0 {
 		flags += "P"
@@ -345,8 +348,23 @@ func (c *client) info() string {
 	if c.multiShared.Load() >= 0 {
 		flags += "x"
 	}
+	if c.blockedFlag.Load() {
+		flags += "b"
+	}
+	if trk.on {
+		flags += "t"
+		if trk.redirect != 0 && c.s.clientByID(trk.redirect) == nil {
+			flags += "R"
+		}
+		if trk.bcast {
+			flags += "B"
+		}
+	}
 	if c.watchDirty.Load() {
 		flags += "d"
+	}
+	if c.noEvict {
+		flags += "e"
 	}
 	if flags == "" {
 		flags = "N"
@@ -356,9 +374,9 @@ func (c *client) info() string {
 		cmd = lc.FullName()
 	}
 	idle := (now.UnixMilli() - c.lastIO.Load()) / 1000
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=0 oll=0 omem=0 tot-mem=%d events=r cmd=%s user=default redir=-1 resp=%d",
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=0 oll=0 omem=0 tot-mem=%d events=r cmd=%s user=default redir=%d resp=%d",
 		c.id, c.raddr, c.laddr, c.fd, c.name, int(now.Sub(c.created).Seconds()), idle, flags,
-		c.dbShared.Load(), c.subKinds[subChannel].Load(), c.subKinds[subPattern].Load(), c.subKinds[subShard].Load(), c.multiShared.Load(), c.qbuf.Load(), 0, readBufInitial, readBufInitial, cmd, c.protoShared())
+		c.dbShared.Load(), c.subKinds[subChannel].Load(), c.subKinds[subPattern].Load(), c.subKinds[subShard].Load(), c.multiShared.Load(), c.qbuf.Load(), 0, readBufInitial, readBufInitial, cmd, redir, c.protoShared())
 }
 
 func (c *client) protoShared() int { return int(c.protoAtomic.Load()) }
