@@ -95,6 +95,10 @@ func (s *Server) dispatch(c *client, argv [][]byte) bool {
 		c.replyRejected(cmd, rerr.NoAuth)
 		return true
 	}
+	if msg := s.aclDenied(c, cmd, argv); msg != "" {
+		c.replyRejected(cmd, msg)
+		return true
+	}
 	if c.subscribed() && c.proto == 2 && !allowedSubscribed(cmd) {
 		c.replyRejected(cmd, rerr.SubscribedContext(cmd.FullName()))
 		return true

@@ -18,6 +18,7 @@ func handlerTable() []handler {
 	h = append(h, scriptHandlers()...)
 	h = append(h, txHandlers()...)
 	h = append(h, pubsubHandlers()...)
+	h = append(h, aclHandlers()...)
 	return h
 }
 

@@ -85,6 +85,7 @@ type client struct {
 	softSince  time.Time   // when the queued output first passed the soft limit
 	pubPending atomic.Bool // pubq is not empty
 	trk        trackingState
+	acl        clientACL
 	// execProp collects, while EXEC runs, what its commands propagate.
 	execProp *[]aof.Cmd
 
