@@ -87,6 +87,12 @@ type Options struct {
 	// DEL and fires keyspace events from it. It must not call back into the
 	// Keyspace.
 	OnExpire func(db int, key []byte)
+	// OnNew is called, with the key's shard locked, when a write creates a
+	// key, and OnMiss when a read lookup (Tx.Get) misses, but only while
+	// SetNotify has switched them on (keyspace events "new" and "keymiss").
+	// Neither may call back into the Keyspace.
+	OnNew  func(db int, key []byte)
+	OnMiss func(db int, key []byte)
 }
 
 // Keyspace is all databases of one server.
@@ -97,7 +103,13 @@ type Keyspace struct {
 	clock    Clock
 	wall     bool // clock is the wall clock
 	onExpire func(db int, key []byte)
-	access   accessMode
+	onNew    func(db int, key []byte)
+	onMiss   func(db int, key []byte)
+	// notifyNew and notifyMiss gate onNew and onMiss, so that while
+	// keyspace events are off a creation or a miss costs one load.
+	notifyNew  atomic.Bool
+	notifyMiss atomic.Bool
+	access     accessMode
 	// expireCursor is the shard the next active expiry cycle starts at.
 	expireCursor atomic.Uint32
 	// Blocked counts clients blocked on keys (BLPOP…); while it is zero
@@ -137,7 +149,7 @@ func New(o Options) *Keyspace {
 		o.Clock = WallClock{}
 	}
 	_, wall := o.Clock.(WallClock)
-	ks := &Keyspace{shards: make([]shard, o.Shards), mask: uint32(o.Shards - 1), dbs: o.Databases, clock: o.Clock, wall: wall, onExpire: o.OnExpire}
+	ks := &Keyspace{shards: make([]shard, o.Shards), mask: uint32(o.Shards - 1), dbs: o.Databases, clock: o.Clock, wall: wall, onExpire: o.OnExpire, onNew: o.OnNew, onMiss: o.OnMiss}
 	for i := range ks.shards {
 		ks.shards[i].tables = make([]*kvtable.Table, o.Databases)
 		for d := range ks.shards[i].tables {
@@ -173,6 +185,19 @@ func (ks *Keyspace) Lock(mask uint64) {
 	for m := mask; m != 0; m &= m - 1 {
 		ks.shards[bits.TrailingZeros64(m)].mu.Lock()
 	}
+}
+
+// TryLock locks the shards in mask if none is held by someone else, and
+// reports whether it did; it takes none otherwise.
+func (ks *Keyspace) TryLock(mask uint64) bool {
+	for m := mask; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros64(m)
+		if !ks.shards[i].mu.TryLock() {
+			ks.Unlock(mask & (1<<uint(i) - 1))
+			return false
+		}
+	}
+	return true
 }
 
 // Unlock releases the shards in mask.
@@ -245,4 +270,11 @@ func (ks *Keyspace) Info() []DBInfo {
 		sh.mu.Unlock()
 	}
 	return out
+}
+
+// SetNotify switches the OnNew and OnMiss hooks on or off (the server
+// follows notify-keyspace-events).
+func (k *Keyspace) SetNotify(newKeys, misses bool) {
+	k.notifyNew.Store(newKeys && k.onNew != nil)
+	k.notifyMiss.Store(misses && k.onMiss != nil)
 }

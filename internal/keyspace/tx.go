@@ -119,6 +119,9 @@ func (t *Tx) Get(key []byte) (kvtable.Entry, bool) {
 		sh.stats.KeyspaceHits++
 	} else {
 		sh.stats.KeyspaceMiss++
+		if t.ks.notifyMiss.Load() {
+			t.ks.onMiss(t.DB, key)
+		}
 	}
 	return e, ok
 }
@@ -162,7 +165,16 @@ func (t *Tx) SetString(key, val []byte, expireAt int64) {
 // SetStringEnc stores a string with an explicit encoding (APPEND leaves raw).
 func (t *Tx) SetStringEnc(key, val []byte, enc uint8, expireAt int64) {
 	_, tb := t.table(t.DB, key)
-	tb.SetBytes(key, KindString, enc, val, expireAt)
+	if !tb.SetBytes(key, KindString, enc, val, expireAt) {
+		t.created(t.DB, key)
+	}
+}
+
+// created tells the OnNew hook about a key a write just created.
+func (t *Tx) created(db int, key []byte) {
+	if t.ks.notifyNew.Load() {
+		t.ks.onNew(db, key)
+	}
 }
 
 // SetObj stores an object value.
@@ -174,6 +186,9 @@ func (t *Tx) SetObj(key []byte, kind kvtable.Kind, obj any, expireAt int64) {
 func (t *Tx) SetObjIn(db int, key []byte, kind kvtable.Kind, flags uint8, obj any, expireAt int64) {
 	_, tb := t.table(db, key)
 	existed := tb.SetObj(key, kind, flags, obj, expireAt)
+	if !existed {
+		t.created(db, key)
+	}
 	// A new list, sorted set or stream may serve a waiter; a replaced
 	// value may be one a waiter must give up on (a stream replaced by
 	// another type).
@@ -200,7 +215,9 @@ type ReadyKey struct {
 // SetBytesIn stores a byte value in database db.
 func (t *Tx) SetBytesIn(db int, key []byte, kind kvtable.Kind, flags uint8, val []byte, expireAt int64) {
 	_, tb := t.table(db, key)
-	tb.SetBytes(key, kind, flags, val, expireAt)
+	if !tb.SetBytes(key, kind, flags, val, expireAt) {
+		t.created(db, key)
+	}
 }
 
 // Delete removes key; it reports whether a live key was removed.

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/taconite/taconite/internal/config"
 	"github.com/taconite/taconite/internal/keyspace"
 	"github.com/taconite/taconite/internal/rerr"
 )
@@ -295,6 +296,7 @@ func (c *client) blockingPop(argv [][]byte, end listEnd) {
 		c.replyArrayLen(2)
 		c.replyBulk(k)
 		c.replyBulk(lv.pop(end))
+		c.notify(config.NotifyList, end.popEvent(), k)
 		c.deleteIfEmpty(k, lv)
 		c.dirty()
 		return

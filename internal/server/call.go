@@ -95,6 +95,12 @@ func (s *Server) dispatch(c *client, argv [][]byte) bool {
 		c.replyRejected(cmd, rerr.NoAuth)
 		return true
 	}
+	if l.busy && cmd.Flags&command.FlagAllowBusy == 0 {
+		if msg := s.scripts.busyError(s); msg != "" {
+			c.replyRejected(cmd, msg)
+			return true
+		}
+	}
 	if msg := s.aclDenied(c, cmd, argv); msg != "" {
 		c.replyRejected(cmd, msg)
 		return true
@@ -163,7 +169,17 @@ func (s *Server) dispatch(c *client, argv [][]byte) bool {
 // bug: it is logged with its stack, the client gets an error, the locks are
 // released and the server keeps serving.
 func (s *Server) exec(c *client, h *handler, argv [][]byte, mask uint64, hintKey []byte, now time.Time) {
-	s.ks.Lock(mask)
+	if c.loop.busy {
+		// The loop serves clients from inside a long script, which holds
+		// every shard lock on this goroutine: only commands allowed while
+		// busy get here, and they run under the script's locks.
+		s.ks.Begin(&c.tx, c.db, s.ks.AllShards(), now)
+		h.fn(c, argv)
+		return
+	}
+	if !s.lockFor(c, h, mask) {
+		return
+	}
 	defer func() {
 		s.ks.Unlock(mask)
 		if r := recover(); r != nil {
@@ -201,6 +217,30 @@ func (s *Server) afterCommand(c *client, h *handler, argv [][]byte, dirtyBefore 
 		// the commands queued inside MULTI.
 		if c.trk.caching && c.multi == nil && !c.noBlock && (h.cmd.Parent == nil || h.cmd.Parent.Name != "client") {
 			c.endCaching()
+		}
+	}
+}
+
+// lockFor takes the shard locks of a command. While a script runs (holding
+// every lock) it polls instead of waiting, so that once the script passes
+// busy-reply-threshold the command is answered -BUSY; it then returns
+// false, having replied.
+func (s *Server) lockFor(c *client, h *handler, mask uint64) bool {
+	if s.ks.TryLock(mask) {
+		return true
+	}
+	for {
+		if s.scripts.e.Running() == nil {
+			s.ks.Lock(mask)
+			return true
+		}
+		if msg := s.scriptBusyError(h.cmd); msg != "" {
+			c.replyRejected(h.cmd, msg)
+			return false
+		}
+		time.Sleep(100 * time.Microsecond)
+		if s.ks.TryLock(mask) {
+			return true
 		}
 	}
 }

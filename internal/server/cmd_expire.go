@@ -3,6 +3,7 @@ package server
 import (
 	"math"
 
+	"github.com/taconite/taconite/internal/config"
 	"github.com/taconite/taconite/internal/rerr"
 )
 
@@ -81,10 +82,13 @@ func (c *client) expireGeneric(argv [][]byte, base, unit int64, name string) {
 	}
 	if when <= c.tx.Now {
 		c.tx.Delete(key)
+		c.dirty()
+		c.notify(config.NotifyGeneric, "del", key)
 	} else {
 		c.tx.SetExpire(key, when)
+		c.dirty()
+		c.notify(config.NotifyGeneric, "expire", key)
 	}
-	c.dirty()
 	c.replyInt(1)
 }
 
@@ -136,5 +140,6 @@ func cmdPersist(c *client, argv [][]byte) {
 	}
 	c.tx.SetExpire(argv[1], 0)
 	c.dirty()
+	c.notify(config.NotifyGeneric, "persist", argv[1])
 	c.replyInt(1)
 }

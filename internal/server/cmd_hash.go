@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/taconite/taconite/internal/config"
 	"github.com/taconite/taconite/internal/glob"
 	"github.com/taconite/taconite/internal/keyspace"
 	"github.com/taconite/taconite/internal/rerr"
@@ -227,6 +228,7 @@ func (c *client) hsetGeneric(argv [][]byte, name string) {
 		}
 	}
 	c.hashStore(argv[1], h, isNew)
+	c.notify(config.NotifyHash, "hset", argv[1])
 	if name == "hmset" {
 		c.replyOK()
 	} else {
@@ -245,6 +247,7 @@ func cmdHSetNX(c *client, argv [][]byte) {
 	}
 	h.set(c.hashLimits(), argv[2], argv[3])
 	c.hashStore(argv[1], h, isNew)
+	c.notify(config.NotifyHash, "hset", argv[1])
 	c.replyInt(1)
 }
 
@@ -289,17 +292,23 @@ func cmdHDel(c *client, argv [][]byte) {
 		return
 	}
 	n := 0
+	gone := false
 	for _, f := range argv[2:] {
 		if h.del(f) {
 			n++
 			if h.Len() == 0 {
 				c.tx.Delete(argv[1])
+				gone = true
 				break
 			}
 		}
 	}
 	if n > 0 {
 		c.dirty()
+		c.notify(config.NotifyHash, "hdel", argv[1])
+		if gone {
+			c.notify(config.NotifyGeneric, "del", argv[1])
+		}
 	}
 	c.replyInt(int64(n))
 }
@@ -398,6 +407,7 @@ func cmdHIncrBy(c *client, argv [][]byte) {
 	cur += by
 	h.set(c.hashLimits(), argv[2], strconv.AppendInt(nil, cur, 10))
 	c.hashStore(argv[1], h, isNew)
+	c.notify(config.NotifyHash, "hincrby", argv[1])
 	c.replyInt(cur)
 }
 
@@ -453,6 +463,7 @@ func cmdHIncrByFloat(c *client, argv [][]byte) {
 	s := formatLongDouble(sum)
 	h.set(c.hashLimits(), argv[2], []byte(s))
 	c.hashStore(argv[1], h, isNew)
+	c.notify(config.NotifyHash, "hincrbyfloat", argv[1])
 	c.replyBulkString(s)
 }
 

@@ -165,7 +165,7 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		field(b, "total_system_memory_human", humanBytes(total))
 		field(b, "used_memory_lua", 0)
 		field(b, "used_memory_scripts", 0)
-		field(b, "number_of_cached_scripts", 0)
+		field(b, "number_of_cached_scripts", s.scripts.e.Count())
 		field(b, "number_of_functions", 0)
 		field(b, "number_of_libraries", 0)
 		mm := s.cfg.Int("maxmemory")

@@ -3,6 +3,7 @@ package server
 import (
 	"strconv"
 
+	"github.com/taconite/taconite/internal/config"
 	"github.com/taconite/taconite/internal/ds/kvtable"
 	"github.com/taconite/taconite/internal/glob"
 	"github.com/taconite/taconite/internal/keyspace"
@@ -24,6 +25,7 @@ func cmdDel(c *client, argv [][]byte) {
 	for _, k := range argv[1:] {
 		if c.tx.Delete(k) {
 			n++
+			c.notify(config.NotifyGeneric, "del", k)
 		}
 	}
 	if n > 0 {
@@ -106,6 +108,8 @@ func (c *client) rename(argv [][]byte, nx bool) {
 	c.moveValue(e, c.db, dst, e.ExpireAt(), false)
 	c.tx.Delete(src)
 	c.dirty()
+	c.notify(config.NotifyGeneric, "rename_from", src)
+	c.notify(config.NotifyGeneric, "rename_to", dst)
 	if nx {
 		c.replyInt(1)
 	} else {
@@ -281,6 +285,7 @@ func cmdCopy(c *client, argv [][]byte) {
 	}
 	c.moveValue(e, db, dst, e.ExpireAt(), true)
 	c.dirty()
+	c.s.notify(config.NotifyGeneric, "copy_to", dst, db)
 	c.replyInt(1)
 }
 
@@ -306,6 +311,8 @@ func cmdMove(c *client, argv [][]byte) {
 	c.moveValue(e, db, key, e.ExpireAt(), false)
 	c.tx.Delete(key)
 	c.dirty()
+	c.notify(config.NotifyGeneric, "move_from", key)
+	c.s.notify(config.NotifyGeneric, "move_to", key, db)
 	c.replyInt(1)
 }
 

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 
+	"github.com/taconite/taconite/internal/config"
 	"github.com/taconite/taconite/internal/ds/quicklist"
 	"github.com/taconite/taconite/internal/keyspace"
 	"github.com/taconite/taconite/internal/rerr"
@@ -97,7 +98,23 @@ func parseListEnd(b []byte) (listEnd, bool) {
 func (c *client) deleteIfEmpty(key []byte, lv *listValue) {
 	if lv.l.Len() == 0 {
 		c.tx.Delete(key)
+		c.notify(config.NotifyGeneric, "del", key)
 	}
+}
+
+// pushEvent and popEvent name the keyspace events of a push or pop at end.
+func (end listEnd) pushEvent() string {
+	if end == listHead {
+		return "lpush"
+	}
+	return "rpush"
+}
+
+func (end listEnd) popEvent() string {
+	if end == listHead {
+		return "lpop"
+	}
+	return "rpop"
 }
 
 func cmdLPush(c *client, argv [][]byte)  { c.pushGeneric(argv, listHead, false) }
@@ -122,6 +139,7 @@ func (c *client) pushGeneric(argv [][]byte, end listEnd, onlyExisting bool) {
 		lv.push(end, b)
 	}
 	c.dirty()
+	c.notify(config.NotifyList, end.pushEvent(), argv[1])
 	c.replyInt(int64(lv.l.Len()))
 }
 
@@ -157,6 +175,7 @@ func (c *client) popGeneric(argv [][]byte, end listEnd) {
 	}
 	if !hasCount {
 		c.replyBulk(lv.pop(end))
+		c.notify(config.NotifyList, end.popEvent(), argv[1])
 		c.deleteIfEmpty(argv[1], lv)
 		c.dirty()
 		return
@@ -178,6 +197,7 @@ func (c *client) popCountReply(key []byte, lv *listValue, end listEnd, count int
 	for i := int64(0); i < count; i++ {
 		c.replyBulk(lv.pop(end))
 	}
+	c.notify(config.NotifyList, end.popEvent(), key)
 	c.deleteIfEmpty(key, lv)
 	c.dirty()
 }
@@ -288,6 +308,7 @@ func cmdLSet(c *client, argv [][]byte) {
 		return
 	}
 	c.dirty()
+	c.notify(config.NotifyList, "lset", argv[1])
 	c.replyOK()
 }
 
@@ -326,6 +347,7 @@ func cmdLInsert(c *client, argv [][]byte) {
 	}
 	lv.l.Insert(pivot, argv[4])
 	c.dirty()
+	c.notify(config.NotifyList, "linsert", argv[1])
 	c.replyInt(int64(lv.l.Len()))
 }
 
@@ -361,6 +383,7 @@ func cmdLRem(c *client, argv [][]byte) {
 		lv.l.Filter(keep)
 	}
 	if removed > 0 {
+		c.notify(config.NotifyList, "lrem", argv[1])
 		c.deleteIfEmpty(argv[1], lv)
 		c.dirty()
 	}
@@ -391,6 +414,10 @@ func cmdLTrim(c *client, argv [][]byte) {
 		lv.l.Trim(s, e)
 	}
 	c.dirty()
+	c.notify(config.NotifyList, "ltrim", argv[1])
+	if empty {
+		c.notify(config.NotifyGeneric, "del", argv[1])
+	}
 	c.replyOK()
 }
 
@@ -524,6 +551,9 @@ func (c *client) moveGeneric(src, dst []byte, from, to listEnd) {
 		}
 	}
 	dv.push(to, v)
+	// Redis announces the push on dst before the pop from src.
+	c.notify(config.NotifyList, to.pushEvent(), dst)
+	c.notify(config.NotifyList, from.popEvent(), src)
 	c.deleteIfEmpty(src, sv)
 	c.dirty()
 	c.replyBulk(v)

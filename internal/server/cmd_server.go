@@ -41,6 +41,9 @@ func cmdShutdown(c *client, argv [][]byte) {
 	// Nothing to save until persistence exists: stop right away. Like
 	// Redis, a successful SHUTDOWN sends no reply; the connection closes.
 	c.closeAfter = true
+	// A script still running (SHUTDOWN NOSAVE is allowed while busy) is
+	// stopped, written or not, so its loop can wind down.
+	c.s.scripts.e.Abort()
 	c.s.Shutdown()
 }
 

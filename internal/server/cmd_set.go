@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/taconite/taconite/internal/config"
 	"github.com/taconite/taconite/internal/ds/intset"
 	"github.com/taconite/taconite/internal/glob"
 	"github.com/taconite/taconite/internal/keyspace"
@@ -240,6 +241,7 @@ func cmdSAdd(c *client, argv [][]byte) {
 	}
 	if n > 0 {
 		c.dirty()
+		c.notify(config.NotifySet, "sadd", key)
 	}
 	c.replyInt(int64(n))
 }
@@ -268,6 +270,10 @@ func cmdSRem(c *client, argv [][]byte) {
 	}
 	if n > 0 {
 		c.dirty()
+		c.notify(config.NotifySet, "srem", key)
+		if s.len() == 0 {
+			c.notify(config.NotifyGeneric, "del", key)
+		}
 	}
 	c.replyInt(int64(n))
 }
@@ -348,8 +354,10 @@ func cmdSPop(c *client, argv [][]byte) {
 	i := c.randIndex(s)
 	c.replyBulk(s.at(nil, i))
 	s.removeAt(i)
+	c.notify(config.NotifySet, "spop", key)
 	if s.len() == 0 {
 		c.tx.Delete(key)
+		c.notify(config.NotifyGeneric, "del", key)
 	}
 	c.dirty()
 }
@@ -376,6 +384,8 @@ func (c *client) spopCount(argv [][]byte) {
 		s.each(func(m []byte) { c.replyBulk(m) })
 		c.tx.Delete(key)
 		c.dirty()
+		c.notify(config.NotifySet, "spop", key)
+		c.notify(config.NotifyGeneric, "del", key)
 		return
 	}
 	c.replySetLen(int(count))
@@ -407,6 +417,7 @@ func (c *client) spopCount(argv [][]byte) {
 		}
 	}
 	c.dirty()
+	c.notify(config.NotifySet, "spop", key)
 }
 
 func cmdSRandMember(c *client, argv [][]byte) {
@@ -518,8 +529,10 @@ func cmdSMove(c *client, argv [][]byte) {
 		c.replyInt(0)
 		return
 	}
+	c.notify(config.NotifySet, "srem", src)
 	if ss.len() == 0 {
 		c.tx.Delete(src)
+		c.notify(config.NotifyGeneric, "del", src)
 	}
 	if ds == nil {
 		ds = newSetFor(m)
@@ -527,6 +540,7 @@ func cmdSMove(c *client, argv [][]byte) {
 	}
 	ds.add(m, c.maxIntset())
 	c.dirty()
+	c.notify(config.NotifySet, "sadd", dst)
 	c.replyInt(1)
 }
 
@@ -623,6 +637,7 @@ func (c *client) storeSet(dst []byte, ms [][]byte) {
 	if len(ms) == 0 {
 		if c.tx.Delete(dst) {
 			c.dirty()
+			c.notify(config.NotifyGeneric, "del", dst)
 		}
 		c.replyInt(0)
 		return
@@ -632,9 +647,11 @@ func (c *client) storeSet(dst []byte, ms [][]byte) {
 	for _, m := range ms {
 		s.add(m, max)
 	}
-	c.tx.Delete(dst)
+	// Overwritten in place, not deleted first: replacing a key is no
+	// creation (no "new" event), as Redis's setKey.
 	c.tx.SetObj(dst, keyspace.KindSet, s, 0)
 	c.dirty()
+	c.notify(config.NotifySet, "sinterstore", dst)
 	c.replyInt(int64(s.len()))
 }
 
@@ -693,13 +710,19 @@ func (c *client) unionDiffStore(argv [][]byte, diff bool) {
 	if res.len() == 0 {
 		if c.tx.Delete(dst) {
 			c.dirty()
+			c.notify(config.NotifyGeneric, "del", dst)
 		}
 		c.replyInt(0)
 		return
 	}
-	c.tx.Delete(dst)
+	// Overwritten in place: no "new" event for a replaced key.
 	c.tx.SetObj(dst, keyspace.KindSet, res, 0)
 	c.dirty()
+	if diff {
+		c.notify(config.NotifySet, "sdiffstore", dst)
+	} else {
+		c.notify(config.NotifySet, "sunionstore", dst)
+	}
 	c.replyInt(int64(res.len()))
 }
 

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/taconite/taconite/internal/config"
 	"github.com/taconite/taconite/internal/keyspace"
 	"github.com/taconite/taconite/internal/rerr"
 )
@@ -119,8 +120,14 @@ func (c *client) setGeneric(key, val []byte, flags int, at int64) {
 	if flags&(setNX|setXX|setGet|setKeepTTL) == 0 {
 		// A plain SET need not look the key up first: one hash lookup.
 		// (KEEPTTL must: an expired key's old time must not be kept.)
+		if c.s.notifyOn(config.NotifyExpired | config.NotifyNew) {
+			// Redis looks the key up first: an expired one fires
+			// "expired" and the write then "new".
+			c.tx.GetW(key)
+		}
 		c.tx.SetString(key, val, at)
 		c.dirty()
+		c.notifySet(key, at)
 		c.replyOK()
 		return
 	}
@@ -149,8 +156,17 @@ func (c *client) setGeneric(key, val []byte, flags int, at int64) {
 	}
 	c.tx.SetString(key, val, expire)
 	c.dirty()
+	c.notifySet(key, at)
 	if flags&setGet == 0 {
 		c.replyOK()
+	}
+}
+
+// notifySet fires SET's events: "set", and "expire" when it gave a time.
+func (c *client) notifySet(key []byte, at int64) {
+	c.notify(config.NotifyString, "set", key)
+	if at != 0 {
+		c.notify(config.NotifyGeneric, "expire", key)
 	}
 }
 
@@ -161,6 +177,7 @@ func cmdSetNX(c *client, argv [][]byte) {
 	}
 	c.tx.SetString(argv[1], argv[2], 0)
 	c.dirty()
+	c.notify(config.NotifyString, "set", argv[1])
 	c.replyInt(1)
 }
 
@@ -183,6 +200,7 @@ func (c *client) setExGeneric(argv [][]byte, unit int64, name string) {
 	}
 	c.tx.SetString(argv[1], argv[3], at)
 	c.dirty()
+	c.notifySet(argv[1], at)
 	c.replyOK()
 }
 
@@ -201,6 +219,7 @@ func cmdGetDel(c *client, argv [][]byte) {
 		c.replyBulk(v)
 		c.tx.Delete(argv[1])
 		c.dirty()
+		c.notify(config.NotifyGeneric, "del", argv[1])
 	}
 }
 
@@ -226,13 +245,16 @@ func cmdGetEx(c *client, argv [][]byte) {
 		// checkAlreadyExpired.
 		c.tx.Delete(key)
 		c.dirty()
+		c.notify(config.NotifyGeneric, "del", key)
 	case flags&setExpireFlags != 0:
 		c.tx.SetExpire(key, at)
 		c.dirty()
+		c.notify(config.NotifyGeneric, "expire", key)
 	case flags&setPersist != 0:
 		if e, _ := c.tx.GetW(key); e.ExpireAt() != 0 {
 			c.tx.SetExpire(key, 0)
 			c.dirty()
+			c.notify(config.NotifyGeneric, "persist", key)
 		}
 	}
 }
@@ -266,8 +288,13 @@ func (c *client) msetGeneric(argv [][]byte, nx bool, name string) {
 			}
 		}
 	}
+	check := c.s.notifyOn(config.NotifyExpired | config.NotifyNew)
 	for i := 1; i < len(argv); i += 2 {
+		if check {
+			c.tx.GetW(argv[i]) // as SET: an expired key fires "expired" first
+		}
 		c.tx.SetString(argv[i], argv[i+1], 0)
+		c.notify(config.NotifyString, "set", argv[i])
 	}
 	c.dirty()
 	if nx {
@@ -325,6 +352,7 @@ func (c *client) incrBy(key []byte, by int64) {
 		c.tx.SetStringEnc(key, c.scratch, keyspace.EncInt, keyspaceKeep)
 	}
 	c.dirty()
+	c.notify(config.NotifyString, "incrby", key)
 	c.replyInt(cur)
 }
 
@@ -422,6 +450,7 @@ func cmdIncrByFloat(c *client, argv [][]byte) {
 	}
 	c.tx.SetStringEnc(key, []byte(s), enc, keyspaceKeep)
 	c.dirty()
+	c.notify(config.NotifyString, "incrbyfloat", key)
 	c.replyBulkString(s)
 }
 
@@ -431,6 +460,7 @@ func cmdAppend(c *client, argv [][]byte) {
 	if !found {
 		c.tx.SetString(key, data, 0)
 		c.dirty()
+		c.notify(config.NotifyString, "append", key)
 		c.replyInt(int64(len(data)))
 		return
 	}
@@ -444,6 +474,7 @@ func cmdAppend(c *client, argv [][]byte) {
 	}
 	n := c.tx.Append(key, data)
 	c.dirty()
+	c.notify(config.NotifyString, "append", key)
 	c.replyInt(int64(n))
 }
 
@@ -532,5 +563,6 @@ func cmdSetRange(c *client, argv [][]byte) {
 	b := c.tx.MutableString(key, int(off)+len(val))
 	copy(b[off:], val)
 	c.dirty()
+	c.notify(config.NotifyString, "setrange", key)
 	c.replyInt(int64(len(b)))
 }

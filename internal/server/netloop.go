@@ -23,6 +23,9 @@ import (
 // before parking, one more syscall per request than Redis makes, which
 // at one request per round trip decides the throughput.
 type loop struct {
+	// busy: the loop is serving clients from inside a long script (see
+	// serveWhileBusy); loop goroutine only.
+	busy   bool
 	s      *Server
 	epfd   int
 	wakefd int // eventfd that post uses to interrupt epoll_wait
@@ -183,6 +186,52 @@ func (l *loop) flushAOF() {
 			l.s.log.Warningf("Error writing to the AOF file: %v", err)
 		}
 	}
+}
+
+// serveWhileBusy serves the loop's other clients from inside a long
+// script run by caller: what they send is answered -BUSY, except the
+// commands Redis allows while busy (SCRIPT KILL, FUNCTION KILL, SHUTDOWN
+// NOSAVE...). Tasks, accepts and the caller's own input wait for the
+// script to end.
+func (l *loop) serveWhileBusy(caller *client) {
+	if l.busy {
+		return
+	}
+	l.busy = true
+	defer func() { l.busy = false }()
+	var events [64]unix.EpollEvent
+	n, err := unix.EpollWait(l.epfd, events[:], 0)
+	if err != nil {
+		return
+	}
+	for i := 0; i < n; i++ {
+		fd := int(events[i].Fd)
+		if fd == l.wakefd || l.listenFD[fd] {
+			continue
+		}
+		c := l.clients[fd]
+		if c == nil || c == caller || c.blocked != nil || c.paused {
+			continue
+		}
+		if events[i].Events&unix.EPOLLOUT != 0 {
+			c.onWritable()
+		}
+		if events[i].Events&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+			c.onReadable()
+		}
+	}
+	for _, c := range l.flushq {
+		if c != caller {
+			c.flushOut()
+		}
+	}
+	q := l.flushq[:0]
+	for _, c := range l.flushq {
+		if c == caller {
+			q = append(q, c)
+		}
+	}
+	l.flushq = q
 }
 
 // forget drops a closing client from the loop (called by client.close on

@@ -75,6 +75,7 @@ type Server struct {
 	slowlog  slowlog
 	blocked  blockRegistry
 	watches  watchRegistry
+	scripts  *scriptEngine
 	aofLog   atomic.Pointer[aof.Log] // nil unless appendonly
 	tracking trackingTable
 	pubsubFields
@@ -162,7 +163,10 @@ func NewWithOptions(cfg *config.Config, opts Options) *Server {
 		Databases: int(cfg.Int("databases")),
 		Clock:     opts.Clock,
 		OnExpire:  s.onExpire,
+		OnNew:     s.onNewKey,
+		OnMiss:    s.onKeyMiss,
 	})
+	s.scripts = newScriptEngine()
 	s.handlers = make([]*handler, s.table.NumIDs())
 	for _, h := range handlerTable() {
 		cmd := s.lookupFullName(h.name)
@@ -200,6 +204,10 @@ func (s *Server) loadHotConfig() {
 	s.slowlogMax.Store(s.cfg.Int("slowlog-max-len"))
 	s.idleTimeout.Store(s.cfg.Int("timeout"))
 	s.loadPubsubConfig()
+	// The keyspace calls its new-key and key-miss hooks only while those
+	// events are wanted, so that otherwise they cost nothing.
+	ev := s.cfg.Int("notify-keyspace-events")
+	s.ks.SetNotify(ev&config.NotifyNew != 0, ev&config.NotifyKeyMiss != 0)
 }
 
 func (s *Server) registerConfigHooks() {
@@ -431,5 +439,12 @@ func (s *Server) onExpire(db int, key []byte) {
 	}
 	s.notify(config.NotifyExpired, "expired", key, db)
 }
+
+// onNewKey is the keyspace's hook for a key a write created: the "new"
+// keyspace event, which Redis fires before the command's own event.
+func (s *Server) onNewKey(db int, key []byte) { s.notify(config.NotifyNew, "new", key, db) }
+
+// onKeyMiss is the keyspace's hook for a read lookup that missed.
+func (s *Server) onKeyMiss(db int, key []byte) { s.notify(config.NotifyKeyMiss, "keymiss", key, db) }
 
 func (s *Server) activeExpireEnabled() bool { return !s.debugNoActiveExpire.Load() }
