@@ -221,12 +221,12 @@ pipe_load() {
 custom_cmd() {
 	case $1 in
 	publish) echo "PUBLISH channel:__rand_int__ hello" ;;
-	setbit) echo "SETBIT bits:__rand_int__ __rand_int__ 1" ;;
+	setbit) echo "SETBIT bits:__rand_int__ 100 1" ;;
 	bitcount) echo "BITCOUNT bits:__rand_int__" ;;
 	pfadd) echo "PFADD hll __rand_int__" ;;
 	pfcount) echo "PFCOUNT hll" ;;
-	geoadd) echo "GEOADD geo 13.361389 38.115556 m:__rand_int__" ;;
-	geosearch) echo "GEOSEARCH geo FROMLONLAT 13.36 38.11 BYRADIUS 100 km COUNT 10 ASC" ;;
+	geoadd) echo "GEOADD geo 13.__rand_int__ 38.__rand_int__ m:__rand_int__" ;;
+	geosearch) echo "GEOSEARCH geo FROMLONLAT 13.01 38.01 BYRADIUS 5 km COUNT 10 ANY" ;;
 	xadd) echo "XADD stream * f1 v1 f2 v2 f3 v3" ;;
 	xrange) echo "XRANGE stream - + COUNT 10" ;;
 	*) echo "" ;;

@@ -497,7 +497,7 @@ func (c *client) geoSearch(argv [][]byte, srcIdx int, flags int) {
 	pts = pts[:n]
 
 	if store != nil {
-		c.geoStore(store, pts, storeDist, sh.Conv)
+		c.geoStore(store, pts, storeDist, &sh)
 		return
 	}
 	opts := 0
@@ -513,7 +513,7 @@ func (c *client) geoSearch(argv [][]byte, srcIdx int, flags int) {
 		}
 		c.replyBulkString(p.member)
 		if withDist {
-			c.replyBulkString(geoDistText(p.dist / sh.Conv))
+			c.replyBulkString(geoDistText(p.printDist(&sh) / sh.Conv))
 		}
 		if withHash {
 			c.replyInt(int64(p.score))
@@ -533,7 +533,7 @@ func (c *client) geoKeyLocked(key []byte) bool {
 
 // geoStore writes a search result to dst: scores are the geohashes, or
 // with STOREDIST the distances in the search's unit.
-func (c *client) geoStore(dst []byte, pts []geoPoint, storeDist bool, conv float64) {
+func (c *client) geoStore(dst []byte, pts []geoPoint, storeDist bool, sh *geohash.Shape) {
 	es := make([]zent, 0, len(pts))
 	seen := make(map[string]bool, len(pts))
 	for _, p := range pts {
@@ -545,11 +545,23 @@ func (c *client) geoStore(dst []byte, pts []geoPoint, storeDist bool, conv float
 		seen[p.member] = true
 		s := p.score
 		if storeDist {
-			s = p.dist / conv
+			// Printed with 17 digits: the exact distance.
+			s = geohash.Distance(sh.Lon, sh.Lat, p.lon, p.lat) / sh.Conv
 		}
 		es = append(es, zent{p.member, s})
 	}
 	c.zstore(dst, es, false)
+}
+
+// printDist is the point's distance fit for printing with 4 decimals: the
+// fast distance, unless a last-bit error could change the printed digits,
+// then the exact one.
+func (p *geoPoint) printDist(sh *geohash.Shape) float64 {
+	d := p.dist / sh.Conv
+	if geoDistText(d*(1-1e-12)) == geoDistText(d*(1+1e-12)) {
+		return p.dist
+	}
+	return geohash.Distance(sh.Lon, sh.Lat, p.lon, p.lat)
 }
 
 // geoCollect scans the search cells of a shape in Redis's order and
