@@ -286,3 +286,18 @@ func TestStreamXReadRetryOnWrongType(t *testing.T) {
 		t.Fatalf("woken XREAD: %q want %q", got, want)
 	}
 }
+
+// TestXReadGroupKeyDeletedWhileBlocked: deleting the stream answers a
+// blocked XREADGROUP at once, as Redis 7.0 does.
+func TestXReadGroupKeyDeletedWhileBlocked(t *testing.T) {
+	s := servertest.Start(t)
+	c := s.Dial(t)
+	c.Do("XGROUP", "CREATE", "st", "g", "$", "MKSTREAM")
+	w := s.Dial(t)
+	w.Send(resp.AppendCommandStrings(nil, "XREADGROUP", "GROUP", "g", "c1", "BLOCK", "0", "STREAMS", "st", ">"))
+	waitBlocked(t, s, 1)
+	c.Do("DEL", "st")
+	if got := w.ReadRaw(); got != "-UNBLOCKED the stream key no longer exists\r\n" {
+		t.Fatalf("blocked XREADGROUP after DEL: %q", got)
+	}
+}
