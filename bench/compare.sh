@@ -32,6 +32,7 @@ start_server R
 
 log "prefilling $RANGE keys (key:%012d, ${DATASIZE}-byte values) on both servers"
 for s in T R; do gen_strings 0 "$RANGE" "$DATASIZE" | pipe_load "$s"; done
+for s in T R; do cli "$s" SCRIPT LOAD "$BENCH_SCRIPT" >/dev/null; done
 
 # ---- calibration (also the warm-up): the same N for both sides, per test and depth.
 declare -A NREQ=()

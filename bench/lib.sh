@@ -216,6 +216,10 @@ pipe_load() {
 
 # run_bench SIDE N P TEST [extra args]: run redis-benchmark once, print the CSV data
 # line fields "rps p50_ms p99_ms max_ms", or "NA NA NA NA" on failure.
+# BENCH_SCRIPT is the script of the evalsha test (issue 7's small script: a
+# GET then an INCR of one key); compare.sh loads it on both servers.
+BENCH_SCRIPT='redis.call("GET", KEYS[1]) return redis.call("INCR", KEYS[1])'
+
 # custom_cmd names the command line of a test redis-benchmark has no -t for
 # (empty for its own tests).
 custom_cmd() {
@@ -229,6 +233,7 @@ custom_cmd() {
 	geosearch) echo "GEOSEARCH geo FROMLONLAT 13.01 38.01 BYRADIUS 5 km COUNT 10 ANY" ;;
 	xadd) echo "XADD stream * f1 v1 f2 v2 f3 v3" ;;
 	xrange) echo "XRANGE stream - + COUNT 10" ;;
+	evalsha) echo "EVALSHA $(printf '%s' "$BENCH_SCRIPT" | sha1sum | cut -c1-40) 1 counter:__rand_int__" ;;
 	*) echo "" ;;
 	esac
 }
