@@ -330,3 +330,36 @@ const (
 	FunctionBadNumKeys  = "ERR Bad number of keys provided"
 	FunctionFlushOption = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option"
 )
+
+// ---- Persistence (SAVE, BGSAVE, DUMP, RESTORE, DEBUG RELOAD) ----
+
+const (
+	BGSaveInProgress = "ERR Background save already in progress"
+	SaveFailed       = "ERR"
+	BusyKey          = "BUSYKEY Target key name already exists."
+	BadTTL           = "ERR Invalid TTL value, must be >= 0"
+	BadIdleTime      = "ERR Invalid IDLETIME value, must be >= 0"
+	BadFreq          = "ERR Invalid FREQ value, must be >= 0 and <= 255"
+	DumpPayload      = "ERR DUMP payload version or checksum are wrong"
+	BadDataFormat    = "ERR Bad data format"
+	ReloadSaveFailed = "ERR Error trying to save the DB"
+	ReloadLoadFailed = "ERR Error trying to load the RDB dump, check server logs."
+	MisconfBGSave    = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
+)
+
+// ---- Access control lists (ACL, AUTH against users) ----
+
+const (
+	ACLNoPermKey          = "NOPERM this user has no permissions to access one of the keys used as arguments"
+	ACLNoPermChannel      = "NOPERM this user has no permissions to access one of the channels used as arguments"
+	ACLBadUsername        = "ERR Usernames can't contain spaces or null characters"
+	ACLDefaultUndeletable = "ERR The 'default' user cannot be removed"
+	ACLGenpassRange       = "ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096"
+	ACLNoFile             = "ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration."
+	ACLSaveFailed         = "ERR There was an error trying to save the ACLs. Please check the server logs for more information"
+)
+
+// ACLNoPermCommand is the refusal of a command the user may not run.
+func ACLNoPermCommand(fullName string) string {
+	return "NOPERM this user has no permissions to run the '" + fullName + "' command"
+}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 
+	"github.com/taconite/taconite/internal/config"
 	"github.com/taconite/taconite/internal/keyspace"
 	"github.com/taconite/taconite/internal/rerr"
 )
@@ -75,6 +76,14 @@ func cmdSetBit(c *client, argv [][]byte) {
 		c.replyError(rerr.BitValue)
 		return
 	}
+	// Redis fires "setbit" only when the bit flipped or the string was
+	// created or grew: note the old length, when the event is wanted.
+	prevLen := -1
+	if c.s.notifyOn(config.NotifyString) {
+		if e, found := c.tx.GetW(argv[1]); found && e.Kind() == keyspace.KindString {
+			prevLen = len(e.Bytes())
+		}
+	}
 	b, ok := c.stringForBitWrite(argv[1], off)
 	if !ok {
 		return
@@ -87,6 +96,9 @@ func cmdSetBit(c *client, argv [][]byte) {
 		b[i] &^= mask
 	}
 	c.dirty()
+	if old != (on == 1) || len(b) > prevLen {
+		c.notify(config.NotifyString, "setbit", argv[1])
+	}
 	if old {
 		c.replyInt(1)
 	} else {
@@ -415,6 +427,7 @@ func cmdBitOp(c *client, argv [][]byte) {
 	if maxLen == 0 {
 		if c.tx.Delete(dest) {
 			c.dirty()
+			c.notify(config.NotifyGeneric, "del", dest)
 		}
 		c.replyInt(0)
 		return
@@ -451,6 +464,7 @@ func cmdBitOp(c *client, argv [][]byte) {
 	// Redis stores the result as a fresh raw string without a TTL.
 	c.tx.SetStringEnc(dest, res, keyspace.EncRaw, 0)
 	c.dirty()
+	c.notify(config.NotifyString, "set", dest)
 	c.replyInt(int64(maxLen))
 }
 
@@ -572,6 +586,7 @@ func (c *client) bitfield(argv [][]byte, readOnly bool) {
 	}
 	c.replyArrayLen(len(ops))
 	changed := false
+	applied := false // a write not refused by OVERFLOW FAIL: Redis's event
 	for i := range ops {
 		op := &ops[i]
 		if op.op == 'g' {
@@ -637,9 +652,13 @@ func (c *client) bitfield(argv [][]byte, readOnly bool) {
 		}
 		c.replyInt(int64(ret))
 		setBits(b, op.offset, op.bits, newVal)
+		applied = true
 	}
 	if changed {
 		c.dirty()
+	}
+	if applied {
+		c.notify(config.NotifyString, "setbit", argv[1])
 	}
 }
 

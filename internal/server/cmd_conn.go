@@ -50,7 +50,8 @@ func cmdReset(c *client, argv [][]byte) {
 	c.db = 0
 	c.dbShared.Store(0)
 	c.setProto(2)
-	c.authed = *c.s.requirePass.Load() == ""
+	c.acl.entry.Store(nil)
+	c.authed = c.s.defaultOpen()
 	c.replyMode = replyOn
 	c.mu.Lock()
 	c.name = ""
@@ -64,16 +65,6 @@ func cmdReset(c *client, argv [][]byte) {
 	c.replyStatus("RESET")
 }
 
-// checkPassword verifies credentials for the default user, the only user
-// until ACLs exist: with no requirepass the default user takes any password.
-func (c *client) checkPassword(user, pass []byte) bool {
-	if user != nil && string(user) != "default" {
-		return false
-	}
-	want := *c.s.requirePass.Load()
-	return want == "" || string(pass) == want
-}
-
 func cmdAuth(c *client, argv [][]byte) {
 	if len(argv) > 3 {
 		c.replyError(rerr.Syntax)
@@ -81,7 +72,9 @@ func cmdAuth(c *client, argv [][]byte) {
 	}
 	var user, pass []byte
 	if len(argv) == 2 {
-		if *c.s.requirePass.Load() == "" {
+		// As Redis: the one-argument form makes no sense when the
+		// default user takes any password.
+		if c.s.acl.reg.Default().User().NoPass {
 			c.replyError(rerr.NoPasswordSet)
 			return
 		}
@@ -89,11 +82,10 @@ func cmdAuth(c *client, argv [][]byte) {
 	} else {
 		user, pass = argv[1], argv[2]
 	}
-	if !c.checkPassword(user, pass) {
+	if !c.authenticate(user, pass, "auth") {
 		c.replyError(rerr.WrongPass)
 		return
 	}
-	c.authed = true
 	c.replyOK()
 }
 
@@ -128,7 +120,7 @@ func cmdHello(c *client, argv [][]byte) {
 		more := len(argv) - j - 1
 		switch {
 		case eq(argv[j], "auth") && more >= 2:
-			if !c.checkPassword(argv[j+1], argv[j+2]) {
+			if !c.authenticate(argv[j+1], argv[j+2], "hello") {
 				c.replyError(rerr.WrongPass)
 				return
 			}
@@ -374,9 +366,9 @@ func (c *client) info() string {
 		cmd = lc.FullName()
 	}
 	idle := (now.UnixMilli() - c.lastIO.Load()) / 1000
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=0 oll=0 omem=0 tot-mem=%d events=r cmd=%s user=default redir=%d resp=%d",
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=0 oll=0 omem=0 tot-mem=%d events=r cmd=%s user=%s redir=%d resp=%d",
 		c.id, c.raddr, c.laddr, c.fd, c.name, int(now.Sub(c.created).Seconds()), idle, flags,
-		c.dbShared.Load(), c.subKinds[subChannel].Load(), c.subKinds[subPattern].Load(), c.subKinds[subShard].Load(), c.multiShared.Load(), c.qbuf.Load(), 0, readBufInitial, readBufInitial, cmd, redir, c.protoShared())
+		c.dbShared.Load(), c.subKinds[subChannel].Load(), c.subKinds[subPattern].Load(), c.subKinds[subShard].Load(), c.multiShared.Load(), c.qbuf.Load(), 0, readBufInitial, readBufInitial, cmd, c.userName(), redir, c.protoShared())
 }
 
 func (c *client) protoShared() int { return int(c.protoAtomic.Load()) }

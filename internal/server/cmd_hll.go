@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/taconite/taconite/internal/config"
 	"github.com/taconite/taconite/internal/ds/hll"
 	"github.com/taconite/taconite/internal/keyspace"
 	"github.com/taconite/taconite/internal/rerr"
@@ -114,6 +115,7 @@ func cmdPFAdd(c *client, argv [][]byte) {
 		c.storeHLL(key, cur, b)
 	}
 	c.dirty()
+	c.notify(config.NotifyString, "pfadd", key)
 	c.replyInt(1)
 }
 
@@ -143,6 +145,12 @@ func cmdPFCount(c *client, argv [][]byte) {
 // pfcountOne answers from the cached cardinality, computing and caching
 // it when stale (a write, as in Redis).
 func (c *client) pfcountOne(key []byte) {
+	// Redis looks the key up for reading first (a miss is counted and
+	// fires "keymiss"), then writes the cache back.
+	if _, found := c.tx.Get(key); !found {
+		c.replyInt(0)
+		return
+	}
 	b, ok := c.hllForWrite(key)
 	if !ok {
 		return
@@ -213,6 +221,8 @@ func cmdPFMerge(c *client, argv [][]byte) {
 	hll.Invalidate(b)
 	c.tx.SetStringEnc(key, b, keyspace.EncRaw, keyspaceKeep)
 	c.dirty()
+	// Redis announces a merge as "pfadd".
+	c.notify(config.NotifyString, "pfadd", key)
 	c.replyOK()
 }
 

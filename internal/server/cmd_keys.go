@@ -270,7 +270,7 @@ func cmdCopy(c *client, argv [][]byte) {
 		c.replyError(rerr.SameObject)
 		return
 	}
-	e, ok := c.tx.GetW(src)
+	e, ok := c.tx.Get(src) // a read lookup, as Redis: a miss fires "keymiss"
 	if !ok {
 		c.replyInt(0)
 		return

@@ -25,8 +25,6 @@ func cmdTime(c *client, argv [][]byte) {
 	c.replyBulkInt(int64(now.Nanosecond() / 1000))
 }
 
-func cmdLastSave(c *client, argv [][]byte) { c.replyInt(c.s.lastSave.Unix()) }
-
 func cmdShutdown(c *client, argv [][]byte) {
 	for _, a := range argv[1:] {
 		if !eq(a, "nosave") && !eq(a, "save") && !eq(a, "now") && !eq(a, "force") && !eq(a, "abort") {
@@ -38,8 +36,21 @@ func cmdShutdown(c *client, argv [][]byte) {
 			return
 		}
 	}
-	// Nothing to save until persistence exists: stop right away. Like
+	// The final save (persist.go) runs once the loops have stopped. Like
 	// Redis, a successful SHUTDOWN sends no reply; the connection closes.
+	mode := int32(0)
+	for _, a := range argv[1:] {
+		if eq(a, "save") {
+			mode |= 1
+		} else if eq(a, "nosave") {
+			mode |= 2
+		}
+	}
+	if mode == 3 {
+		c.replyError(rerr.Syntax)
+		return
+	}
+	c.s.persist.shutdownMode.Store(mode)
 	c.closeAfter = true
 	// A script still running (SHUTDOWN NOSAVE is allowed while busy) is
 	// stopped, written or not, so its loop can wind down.
@@ -355,6 +366,8 @@ func cmdDebug(c *client, argv [][]byte) {
 		ser := len(e.Bytes())
 		idle := keyspace.IdleSeconds(e.Access(), c.tx.Now)
 		c.replyStatus(fmt.Sprintf("Value at:0x0 refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d", enc, ser, e.Access()&(1<<24-1), idle))
+	case eq(sub, "reload"):
+		c.debugReload() // persist.go / cmd_persist.go
 	case eq(sub, "help"):
 		c.replyHelp("DEBUG",
 			"OBJECT <key>",

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/taconite/taconite/internal/config"
 	"github.com/taconite/taconite/internal/keyspace"
 	"github.com/taconite/taconite/internal/rerr"
 )
@@ -324,11 +325,14 @@ func (c *client) sortGeneric(argv [][]byte, readonly bool) {
 		}
 	}
 	if outputlen > 0 {
-		c.tx.Delete(storekey)
+		// Overwritten in place, not deleted first: replacing a key is no
+		// creation (no "new" event), as Redis's setKey.
 		c.tx.SetObj(storekey, keyspace.KindList, lv, 0)
 		c.dirty()
+		c.notify(config.NotifyList, "sortstore", storekey)
 	} else if c.tx.Delete(storekey) {
 		c.dirty()
+		c.notify(config.NotifyGeneric, "del", storekey)
 	}
 	c.replyInt(int64(outputlen))
 }

@@ -198,6 +198,9 @@ func (c *client) setExGeneric(argv [][]byte, unit int64, name string) {
 		c.replyError(rerr.InvalidExpire(name))
 		return
 	}
+	if c.s.notifyOn(config.NotifyExpired | config.NotifyNew) {
+		c.tx.GetW(argv[1]) // as SET: an expired key fires "expired" first
+	}
 	c.tx.SetString(argv[1], argv[3], at)
 	c.dirty()
 	c.notifySet(argv[1], at)

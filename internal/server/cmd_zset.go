@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/taconite/taconite/internal/config"
 	"github.com/taconite/taconite/internal/ds/zskiplist"
 	"github.com/taconite/taconite/internal/glob"
 	"github.com/taconite/taconite/internal/keyspace"
@@ -493,6 +494,11 @@ func (c *client) zaddGeneric(key []byte, flags int, scores []float64, elems [][]
 	}
 	if added+updated > 0 {
 		c.dirty()
+		if incr {
+			c.notify(config.NotifyZset, "zincr", key)
+		} else {
+			c.notify(config.NotifyZset, "zadd", key)
+		}
 	}
 	if incr {
 		if processed {
@@ -541,6 +547,10 @@ func cmdZRem(c *client, argv [][]byte) {
 	}
 	if n > 0 {
 		c.dirty()
+		c.notify(config.NotifyZset, "zrem", argv[1])
+		if z.card() == 0 {
+			c.notify(config.NotifyGeneric, "del", argv[1])
+		}
 	}
 	c.replyInt(int64(n))
 }
@@ -956,6 +966,9 @@ func (c *client) zrangeGeneric(argv [][]byte, dst []byte, keyIdx int, kind int, 
 	}
 	if dst != nil {
 		c.zstore(dst, es, true)
+		if len(es) > 0 {
+			c.notify(config.NotifyZset, "zrangestore", dst)
+		}
 		return
 	}
 	c.zreplyEntries(es, withScores)
@@ -986,12 +999,15 @@ func (c *client) zstore(dst []byte, es []zent, grow bool) {
 	if len(es) == 0 {
 		if c.tx.Delete(dst) {
 			c.dirty()
+			c.notify(config.NotifyGeneric, "del", dst)
 		}
 		c.replyInt(0)
 		return
 	}
 	maxEntries, maxValue := c.zsetLimits()
-	c.tx.Delete(dst)
+	// dst is overwritten in place below, not deleted first: replacing a
+	// key is no creation (no "new" event), as Redis's setKey. The caller
+	// fires the command's own event when es is not empty.
 	var z *zsetObj
 	if grow {
 		z = &zsetObj{}
@@ -1015,7 +1031,7 @@ func cmdZRemRangeByRank(c *client, argv [][]byte) {
 	if !ok {
 		return
 	}
-	c.zremRange(argv[1], func(z *zsetObj) (int, int) {
+	c.zremRange(argv[1], "zremrangebyrank", func(z *zsetObj) (int, int) {
 		s, e, ok := rankRange(start, stop, z.card())
 		if !ok {
 			return 0, 0
@@ -1030,7 +1046,7 @@ func cmdZRemRangeByScore(c *client, argv [][]byte) {
 		c.replyError(rerr.ZMinMaxFloat)
 		return
 	}
-	c.zremRange(argv[1], r.ranks)
+	c.zremRange(argv[1], "zremrangebyscore", r.ranks)
 }
 
 func cmdZRemRangeByLex(c *client, argv [][]byte) {
@@ -1039,10 +1055,11 @@ func cmdZRemRangeByLex(c *client, argv [][]byte) {
 		c.replyError(rerr.ZMinMaxLex)
 		return
 	}
-	c.zremRange(argv[1], r.ranks)
+	c.zremRange(argv[1], "zremrangebylex", r.ranks)
 }
 
-func (c *client) zremRange(key []byte, ranks func(z *zsetObj) (int, int)) {
+// zremRange removes the ranks ranks gives; event names the keyspace event.
+func (c *client) zremRange(key []byte, event string, ranks func(z *zsetObj) (int, int)) {
 	z, ok := c.zsetLookup(key, true)
 	if !ok {
 		return
@@ -1058,6 +1075,10 @@ func (c *client) zremRange(key []byte, ranks func(z *zsetObj) (int, int)) {
 	}
 	if n > 0 {
 		c.dirty()
+		c.notify(config.NotifyZset, event, key)
+		if z.card() == 0 {
+			c.notify(config.NotifyGeneric, "del", key)
+		}
 	}
 	c.replyInt(int64(n))
 }
@@ -1118,8 +1139,14 @@ func (c *client) zpop(key []byte, z *zsetObj, fromMax bool, count int64) []zent 
 		es = z.entries(0, k, false)
 		z.removeRange(0, k)
 	}
+	if fromMax {
+		c.notify(config.NotifyZset, "zpopmax", key)
+	} else {
+		c.notify(config.NotifyZset, "zpopmin", key)
+	}
 	if z.card() == 0 {
 		c.tx.Delete(key)
+		c.notify(config.NotifyGeneric, "del", key)
 	}
 	c.dirty()
 	return es
@@ -1301,6 +1328,9 @@ const (
 	zopInter
 	zopDiff
 )
+
+// zopStoreEvent names the keyspace event of each operation's STORE form.
+var zopStoreEvent = [...]string{zopUnion: "zunionstore", zopInter: "zinterstore", zopDiff: "zdiffstore"}
 
 // zsrc is one input of a set operation: a sorted set, a plain set (every
 // score 1) or a missing key.
@@ -1541,6 +1571,9 @@ func (c *client) zsetOp(argv [][]byte, dst []byte, numIdx int, op int, cardOnly 
 	})
 	if dst != nil {
 		c.zstore(dst, es, false)
+		if len(es) > 0 {
+			c.notify(config.NotifyZset, zopStoreEvent[op], dst)
+		}
 		return
 	}
 	c.zreplyEntries(es, withScores)

@@ -19,6 +19,7 @@ func handlerTable() []handler {
 	h = append(h, txHandlers()...)
 	h = append(h, pubsubHandlers()...)
 	h = append(h, aclHandlers()...)
+	h = append(h, persistHandlers()...)
 	return h
 }
 
@@ -110,7 +111,6 @@ func coreHandlers() []handler {
 		// server
 		{name: "info", fn: cmdInfo},
 		{name: "time", fn: cmdTime},
-		{name: "lastsave", fn: cmdLastSave},
 		{name: "shutdown", fn: cmdShutdown},
 		{name: "monitor", fn: cmdMonitor},
 		{name: "wait", fn: cmdWait},

@@ -78,6 +78,7 @@ type Server struct {
 	scripts  *scriptEngine
 	aofLog   atomic.Pointer[aof.Log] // nil unless appendonly
 	tracking trackingTable
+	acl      *aclState // users, ACL LOG; see cmd_acl.go
 	pubsubFields
 
 	pauseMu    sync.Mutex // guards pauseUntil, pauseWrite and pauseTimer
@@ -86,6 +87,7 @@ type Server struct {
 	pauseTimer *time.Timer
 
 	debugNoActiveExpire atomic.Bool
+	persist             persistState // RDB snapshots (persist.go)
 
 	shutdownOnce sync.Once
 	shutdownCh   chan struct{}
@@ -142,8 +144,10 @@ func NewWithOptions(cfg *config.Config, opts Options) *Server {
 		monitors:   make(map[int64]*client),
 		startTime:  time.Now(),
 		shutdownCh: make(chan struct{}),
+		acl:        newACLState(cfg),
 	}
 	s.lastSave = s.startTime
+	s.initPersist()
 	if s.log == nil {
 		lvl, _ := logging.ParseLevel(cfg.String("loglevel"))
 		s.log = logging.New(os.Stdout, lvl)
@@ -198,8 +202,7 @@ func (s *Server) loadHotConfig() {
 	s.maxBulkLen.Store(s.cfg.Int("proto-max-bulk-len"))
 	s.queryBufLimit.Store(s.cfg.Int("client-query-buffer-limit"))
 	s.maxClients.Store(s.cfg.Int("maxclients"))
-	pw := s.cfg.String("requirepass")
-	s.requirePass.Store(&pw)
+	s.applyRequirePass(s.cfg.String("requirepass"))
 	s.slowlogSlower.Store(s.cfg.Int("slowlog-log-slower-than"))
 	s.slowlogMax.Store(s.cfg.Int("slowlog-max-len"))
 	s.idleTimeout.Store(s.cfg.Int("timeout"))
@@ -271,6 +274,12 @@ func (s *Server) Run(ctx context.Context) error {
 		s.log.Warningf("Fatal error loading the append only file: %v", err)
 		return err
 	}
+	if !s.cfg.Bool("appendonly") {
+		if err := s.loadAtStartup(); err != nil {
+			s.log.Warningf("Fatal error loading the DB: %v. Exiting.", err)
+			return err
+		}
+	}
 	s.mu.Lock()
 	for _, ln := range ls {
 		s.addrs = append(s.addrs, ln.Addr())
@@ -315,6 +324,11 @@ func (s *Server) Run(ctx context.Context) error {
 		l.post(func() {})
 	}
 	s.wg.Wait()
+	// Saved once no client can write any more: nothing acknowledged is
+	// left out of the final snapshot.
+	if err := s.saveOnShutdown(); err != nil {
+		s.log.Warningf("Error trying to save the DB: %v", err)
+	}
 	if l := s.aofLog.Load(); l != nil {
 		if err := l.Close(); err != nil {
 			s.log.Warningf("Error closing the append only file: %v", err)
@@ -418,6 +432,7 @@ func (s *Server) cron() {
 			s.ks.ActiveExpire(budget, rn)
 		}
 		s.closeIdleClients()
+		s.saveCron()
 		if l := s.aofLog.Load(); l != nil {
 			l.SyncIfDue()
 		}

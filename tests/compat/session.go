@@ -14,6 +14,10 @@ import (
 // answers fails the step instead of hanging the run.
 const ReplyTimeout = 10 * time.Second
 
+// PushTimeout bounds a !read step: a push the server owes arrives at once,
+// and a missing one should fail the script quickly rather than stall it.
+const PushTimeout = 2 * time.Second
+
 // Session runs script steps against one server over named connections.
 type Session struct {
 	addr  string
@@ -69,7 +73,7 @@ func (s *Session) Do(step Step) ([]byte, error) {
 		return nil, err
 	}
 	if step.ReadOnly {
-		if err := c.nc.SetDeadline(time.Now().Add(ReplyTimeout)); err != nil {
+		if err := c.nc.SetDeadline(time.Now().Add(PushTimeout)); err != nil {
 			s.drop(step.Conn)
 			return nil, err
 		}
@@ -130,8 +134,18 @@ func Run(addr string, steps []Step) (replies [][]byte, errs []error) {
 	defer s.Close()
 	replies = make([][]byte, len(steps))
 	errs = make([]error, len(steps))
+	// A connection whose awaited push never came has lost its place in the
+	// stream: its later !read steps fail at once instead of each waiting.
+	lost := map[string]bool{}
 	for i, st := range steps {
+		if st.ReadOnly && lost[st.Conn] {
+			errs[i] = fmt.Errorf("skipped: an earlier !read on %q failed", st.Conn)
+			continue
+		}
 		replies[i], errs[i] = s.Do(st)
+		if errs[i] != nil && st.ReadOnly {
+			lost[st.Conn] = true
+		}
 	}
 	return replies, errs
 }

@@ -1,0 +1,875 @@
+package server
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/taconite/taconite/internal/ds/kvtable"
+	"github.com/taconite/taconite/internal/ds/stream"
+	"github.com/taconite/taconite/internal/keyspace"
+	"github.com/taconite/taconite/internal/rdb"
+	"github.com/taconite/taconite/internal/rerr"
+)
+
+// persistState is the RDB side of the server: who is saving, when the
+// last save happened and how it went (INFO persistence, LASTSAVE).
+type persistState struct {
+	mu           sync.Mutex // serializes snapshots (SAVE, BGSAVE, shutdown)
+	bgInProgress atomic.Bool
+	bgStart      atomic.Int64 // unix seconds the running BGSAVE began
+	lastSave     atomic.Int64 // unix seconds of the last successful save
+	lastTry      atomic.Int64 // unix seconds of the last attempt (retry pacing)
+	lastBgOK     atomic.Bool
+	lastBgSecs   atomic.Int64
+	saves        atomic.Int64
+	dirtyAtSave  atomic.Int64 // s.totals().dirty when the last save began
+	skipped      atomic.Int64 // keys of an unknown kind the last save left out
+	tempSeq      atomic.Int64
+	// shutdownMode is SHUTDOWN's choice: 0 default (save when save points
+	// are set), 1 SAVE, 2 NOSAVE.
+	shutdownMode atomic.Int32
+	scheduled    atomic.Bool                // BGSAVE SCHEDULE waits for the running one
+	snap         atomic.Pointer[bgSnapshot] // the running BGSAVE's
+}
+
+func (s *Server) initPersist() {
+	s.persist.lastSave.Store(s.startTime.Unix())
+	s.persist.lastBgOK.Store(true)
+	s.persist.lastBgSecs.Store(-1)
+}
+
+// rdbPath is where dump.rdb lives (dir is stored absolute).
+func (s *Server) rdbPath() string {
+	return filepath.Join(s.cfg.String("dir"), s.cfg.String("dbfilename"))
+}
+
+func (s *Server) rdbOptions() rdb.Options {
+	return rdb.Options{Compress: s.cfg.Bool("rdbcompression"), ListFill: int(s.cfg.Int("list-max-listpack-size"))}
+}
+
+// bytesOf views a string's bytes without copying; the encoder only
+// reads them.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// rdbValue describes an entry's value for the encoder. Slices alias the
+// keyspace: use the result before releasing the entry's shard. ok is
+// false for a kind the RDB writer does not know (none today).
+func rdbValue(e kvtable.Entry, v *rdb.Value) bool {
+	*v = rdb.Value{Elems: v.Elems[:0], Scores: v.Scores[:0]}
+	switch e.Kind() {
+	case keyspace.KindString:
+		v.Kind = rdb.KindString
+		if e.IsObj() {
+			return false
+		}
+		v.Str = e.Bytes()
+	case keyspace.KindList:
+		v.Kind = rdb.KindList
+		l := e.Obj().(*listValue).l
+		l.Range(0, l.Len()-1, func(_ int, b []byte) bool {
+			v.Elems = append(v.Elems, b)
+			return true
+		})
+	case keyspace.KindSet:
+		v.Kind = rdb.KindSet
+		so := e.Obj().(*setObj)
+		if so.is != nil {
+			v.Ints = so.is.Values()
+			v.Compact = true
+			if v.Ints == nil {
+				v.Ints = []int64{}
+			}
+			break
+		}
+		for _, m := range so.members {
+			v.Elems = append(v.Elems, bytesOf(m))
+		}
+	case keyspace.KindZSet:
+		v.Kind = rdb.KindZSet
+		z := e.Obj().(*zsetObj)
+		if z.sl == nil {
+			v.Compact = true
+			for _, ze := range z.lp {
+				v.Elems = append(v.Elems, bytesOf(ze.member))
+				v.Scores = append(v.Scores, ze.score)
+			}
+			break
+		}
+		for x := z.sl.First(); x != nil; x = x.Next() {
+			v.Elems = append(v.Elems, bytesOf(x.Member))
+			v.Scores = append(v.Scores, x.Score)
+		}
+	case keyspace.KindHash:
+		v.Kind = rdb.KindHash
+		h := e.Obj().(*hashObj)
+		v.Compact = h.idx == nil
+		for _, f := range h.kv {
+			v.Elems = append(v.Elems, bytesOf(f))
+		}
+	case keyspace.KindStream:
+		v.Kind = rdb.KindStream
+		v.Stream = rdbStream(e.Obj().(*streamObj).Stream)
+	default:
+		return false
+	}
+	return true
+}
+
+func rdbID(id stream.ID) rdb.StreamID { return rdb.StreamID{Ms: id.Ms, Seq: id.Seq} }
+
+// rdbStream describes a stream for the encoder: entries, metadata, groups
+// by name with their PELs and consumers.
+func rdbStream(st *stream.Stream) *rdb.StreamValue {
+	sv := &rdb.StreamValue{
+		LastID:       rdbID(st.LastID),
+		FirstID:      rdbID(st.RecordedFirstID()),
+		MaxDeleted:   rdbID(st.MaxDeleted),
+		EntriesAdded: uint64(st.EntriesAdded),
+		Entries:      make([]rdb.StreamEntry, 0, st.Len()),
+	}
+	st.Range(stream.ID{}, stream.MaxID(), false, func(id stream.ID, fv [][]byte) bool {
+		// fv is the stream's scratch slice: keep a copy of it (the byte
+		// slices themselves stay valid under the shard lock).
+		sv.Entries = append(sv.Entries, rdb.StreamEntry{ID: rdbID(id), Fields: append([][]byte(nil), fv...)})
+		return true
+	})
+	for _, g := range st.Groups() {
+		rg := rdb.StreamGroup{Name: []byte(g.Name), LastID: rdbID(g.LastID), EntriesRead: g.EntriesRead}
+		g.PEL.Ascend(stream.ID{}, stream.MaxID(), func(n *stream.NACK) bool {
+			rg.PEL = append(rg.PEL, rdb.StreamNACK{ID: rdbID(n.ID), DeliveryTime: n.DeliveryTime, DeliveryCount: uint64(n.DeliveryCount)})
+			return true
+		})
+		for _, c := range g.Consumers() {
+			rc := rdb.StreamConsumer{Name: []byte(c.Name), SeenTime: c.SeenTime}
+			c.PEL.Ascend(stream.ID{}, stream.MaxID(), func(n *stream.NACK) bool {
+				rc.PEL = append(rc.PEL, rdbID(n.ID))
+				return true
+			})
+			rg.Consumers = append(rg.Consumers, rc)
+		}
+		sv.Groups = append(sv.Groups, rg)
+	}
+	return sv
+}
+
+// streamFromRDB rebuilds a stream, its groups and their pending entries.
+func streamFromRDB(sv *rdb.StreamValue, lim stream.Limits) (*streamObj, error) {
+	st := stream.New()
+	var prev stream.ID
+	for i, e := range sv.Entries {
+		id := stream.ID{Ms: e.ID.Ms, Seq: e.ID.Seq}
+		if i > 0 && !prev.Less(id) {
+			return nil, errors.New("stream entries out of order")
+		}
+		if len(e.Fields) == 0 || len(e.Fields)%2 != 0 {
+			return nil, errors.New("stream entry without field/value pairs")
+		}
+		st.Append(id, e.Fields, lim)
+		prev = id
+	}
+	last := stream.ID{Ms: sv.LastID.Ms, Seq: sv.LastID.Seq}
+	if st.Len() > 0 && last.Less(prev) {
+		return nil, errors.New("stream last ID below its last entry")
+	}
+	st.LastID = last
+	st.EntriesAdded = int64(sv.EntriesAdded)
+	st.MaxDeleted = stream.ID{Ms: sv.MaxDeleted.Ms, Seq: sv.MaxDeleted.Seq}
+	for _, g := range sv.Groups {
+		grp, ok := st.CreateGroup(g.Name, stream.ID{Ms: g.LastID.Ms, Seq: g.LastID.Seq}, g.EntriesRead)
+		if !ok {
+			return nil, errors.New("duplicate consumer group")
+		}
+		for _, n := range g.PEL {
+			if !grp.PEL.Insert(&stream.NACK{ID: stream.ID{Ms: n.ID.Ms, Seq: n.ID.Seq}, DeliveryTime: n.DeliveryTime, DeliveryCount: int64(n.DeliveryCount)}) {
+				return nil, errors.New("duplicate pending entry in a group")
+			}
+		}
+		owned := 0
+		for _, c := range g.Consumers {
+			con, ok := grp.CreateConsumer(c.Name, c.SeenTime)
+			if !ok {
+				return nil, errors.New("duplicate consumer")
+			}
+			for _, id := range c.PEL {
+				n := grp.PEL.Find(stream.ID{Ms: id.Ms, Seq: id.Seq})
+				if n == nil || n.Consumer != nil {
+					return nil, errors.New("consumer pending entry missing from its group's PEL")
+				}
+				n.Consumer = con
+				con.PEL.Insert(n)
+				owned++
+			}
+		}
+		if owned != grp.PEL.Len() {
+			// Every pending entry needs its consumer (XPENDING, XCLAIM).
+			return nil, errors.New("group pending entry without a consumer")
+		}
+	}
+	return &streamObj{st}, nil
+}
+
+// objLimits are the encoding thresholds a loaded value is built with.
+type objLimits struct {
+	hash      hashLimits
+	zsetMax   int
+	zsetValue int
+	intsetMax int64
+	stream    stream.Limits
+}
+
+func (s *Server) objLimits() objLimits {
+	return objLimits{
+		hash:      hashLimits{s.cfg.Int("hash-max-listpack-entries"), s.cfg.Int("hash-max-listpack-value")},
+		zsetMax:   int(s.cfg.Int("zset-max-listpack-entries")),
+		zsetValue: int(s.cfg.Int("zset-max-listpack-value")),
+		intsetMax: s.cfg.Int("set-max-intset-entries"),
+		stream:    stream.Limits{MaxEntries: int(s.cfg.Int("stream-node-max-entries")), MaxBytes: int(s.cfg.Int("stream-node-max-bytes"))},
+	}
+}
+
+var (
+	errDupMember = errors.New("duplicate member or field in a value")
+	errEmptyVal  = errors.New("empty aggregate value")
+)
+
+// objectFromRDB builds the server's object for a decoded value, with the
+// encoding Redis would give it when loading (compact while within the
+// configured limits). Strings come back as bytes in str.
+func objectFromRDB(v *rdb.Value, lim objLimits) (kind kvtable.Kind, obj any, str []byte, err error) {
+	switch v.Kind {
+	case rdb.KindString:
+		return keyspace.KindString, nil, v.Str, nil
+	case rdb.KindList:
+		if len(v.Elems) == 0 {
+			return 0, nil, nil, errEmptyVal
+		}
+		lv := newListValue()
+		for _, e := range v.Elems {
+			lv.l.PushBack(e)
+		}
+		return keyspace.KindList, lv, nil, nil
+	case rdb.KindSet:
+		if len(v.Elems) == 0 {
+			return 0, nil, nil, errEmptyVal
+		}
+		if int64(len(v.Elems)) <= lim.intsetMax {
+			so := newIntSet()
+			for _, m := range v.Elems {
+				if !so.add(m, lim.intsetMax) {
+					return 0, nil, nil, errDupMember
+				}
+			}
+			return keyspace.KindSet, so, nil, nil
+		}
+		so := &setObj{members: make([]string, len(v.Elems)), index: make(map[string]int, len(v.Elems))}
+		for i, m := range v.Elems {
+			so.members[i] = loadedString(m)
+			so.index[so.members[i]] = i
+		}
+		if len(so.index) != len(so.members) {
+			return 0, nil, nil, errDupMember
+		}
+		return keyspace.KindSet, so, nil, nil
+	case rdb.KindZSet:
+		n := len(v.Elems)
+		if n == 0 {
+			return 0, nil, nil, errEmptyVal
+		}
+		compact := n <= lim.zsetMax
+		for _, m := range v.Elems {
+			compact = compact && len(m) <= lim.zsetValue
+		}
+		z := &zsetObj{}
+		if compact {
+			// The decoder sorted the elements by (score, member).
+			z.lp = make([]zent, n)
+			for i, m := range v.Elems {
+				sc := v.Scores[i]
+				if sc == 0 {
+					sc = 0 // a listpack stores scores as text: no -0
+				}
+				z.lp[i] = zent{member: loadedString(m), score: sc}
+			}
+			if !distinct(n, func(i int) string { return z.lp[i].member }) {
+				return 0, nil, nil, errDupMember
+			}
+			return keyspace.KindZSet, z, nil, nil
+		}
+		z.toSkiplist()
+		for i, m := range v.Elems {
+			ms := loadedString(m)
+			if _, dup := z.dict[ms]; dup {
+				return 0, nil, nil, errDupMember
+			}
+			z.sl.Insert(v.Scores[i], ms)
+			z.dict[ms] = v.Scores[i]
+		}
+		return keyspace.KindZSet, z, nil, nil
+	case rdb.KindHash:
+		n := len(v.Elems) / 2
+		if n == 0 || len(v.Elems)%2 != 0 {
+			return 0, nil, nil, errEmptyVal
+		}
+		compact := int64(n) <= lim.hash.entries
+		h := &hashObj{kv: make([]string, len(v.Elems))}
+		for i, e := range v.Elems {
+			h.kv[i] = loadedString(e)
+			compact = compact && int64(len(e)) <= lim.hash.value
+		}
+		if compact {
+			if !distinct(n, func(i int) string { return h.kv[2*i] }) {
+				return 0, nil, nil, errDupMember
+			}
+			return keyspace.KindHash, h, nil, nil
+		}
+		h.convert()
+		if len(h.idx) != n {
+			return 0, nil, nil, errDupMember
+		}
+		return keyspace.KindHash, h, nil, nil
+	case rdb.KindStream:
+		so, err := streamFromRDB(v.Stream, lim.stream)
+		if err != nil {
+			return 0, nil, nil, err
+		}
+		return keyspace.KindStream, so, nil, nil
+	}
+	return 0, nil, nil, fmt.Errorf("unsupported value kind %d", v.Kind)
+}
+
+var errDupKey = errors.New("duplicate key")
+
+// loadedString views decoded bytes as a string without copying: the
+// decoder allocates every string it returns afresh and never touches it
+// again, so the bytes are immutable from here on.
+func loadedString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// distinct reports whether the n strings at(0)…at(n-1) are all
+// different: pairwise for the few a compact encoding holds, with a map
+// beyond.
+func distinct(n int, at func(i int) string) bool {
+	if n <= 16 {
+		for i := 0; i < n; i++ {
+			for j := i + 1; j < n; j++ {
+				if at(i) == at(j) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	seen := make(map[string]struct{}, n)
+	for i := 0; i < n; i++ {
+		seen[at(i)] = struct{}{}
+	}
+	return len(seen) == n
+}
+
+// storeRDBValue stores a decoded value under key in db, straight into its
+// table (loading needs none of a command's bookkeeping), and fails on a
+// key the file already held.
+func storeRDBValue(tx *keyspace.Tx, db int, key []byte, v *rdb.Value, expireMs int64, lim objLimits) error {
+	kind, obj, str, err := objectFromRDB(v, lim)
+	if err != nil {
+		return err
+	}
+	t := tx.Table(tx.Keyspace().ShardOf(key), db)
+	var existed bool
+	if obj == nil {
+		existed = t.SetBytes(key, kind, keyspace.StringEncoding(str), str, expireMs)
+	} else {
+		existed = t.SetObj(key, kind, 0, obj, expireMs)
+	}
+	if existed {
+		return errDupKey
+	}
+	return nil
+}
+
+// appendShard serializes shard i's keys of every database (the caller
+// holds the shard) and returns the buffer and how many keys it skipped.
+func appendShard(tx *keyspace.Tx, i, dbs int, ap *rdb.Appender, b []byte, v *rdb.Value) ([]byte, int) {
+	skipped := 0
+	for db := 0; db < dbs; db++ {
+		t := tx.Table(i, db)
+		if t.Len() == 0 {
+			continue
+		}
+		b = rdb.AppendSelectDB(b, db, t.Len(), t.VolatileLen())
+		t.Range(func(e kvtable.Entry) bool {
+			if tx.Expired(e) {
+				return true
+			}
+			if !rdbValue(e, v) {
+				skipped++
+				return true
+			}
+			b = ap.AppendKey(b, e.Key(), v, e.ExpireAt())
+			return true
+		})
+	}
+	return b, skipped
+}
+
+// writeRDBHeader writes the magic, the aux fields Redis 7.0 writes, in
+// its order, and the function libraries.
+func (s *Server) writeRDBHeader(enc *rdb.Encoder) {
+	enc.Header()
+	enc.Aux("redis-ver", RedisVersion)
+	enc.Aux("redis-bits", "64")
+	enc.Aux("ctime", strconv.FormatInt(time.Now().Unix(), 10))
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	enc.Aux("used-mem", strconv.FormatUint(ms.HeapAlloc, 10))
+	enc.Aux("aof-base", "0")
+	for _, l := range s.scripts.e.Libraries() {
+		enc.Function([]byte(l.Code))
+	}
+}
+
+// snapshotTo writes the whole keyspace to w. With locked the caller holds
+// every shard (SAVE, SYNC, shutdown). Without, it writes the background
+// snapshot s.persist.snap, whose shards are serialized one at a time under
+// their own lock (see bgSnapshot) and written out after it is released,
+// so clients keep being served.
+func (s *Server) snapshotTo(w io.Writer, tx *keyspace.Tx, locked bool) error {
+	enc := rdb.NewEncoder(w, s.rdbOptions(), s.cfg.Bool("rdbchecksum"))
+	s.writeRDBHeader(enc)
+	var snap *bgSnapshot
+	var ap *rdb.Appender
+	if locked {
+		ap = rdb.NewAppender(s.rdbOptions())
+	} else {
+		snap = s.persist.snap.Load()
+	}
+	var v rdb.Value
+	var buf []byte
+	skipped := 0
+	for i := 0; i < s.ks.NumShards(); i++ {
+		var sk int
+		if locked {
+			buf, sk = appendShard(tx, i, s.ks.Databases(), ap, buf[:0], &v)
+		} else {
+			buf, sk = snap.take(s, i)
+		}
+		skipped += sk
+		if err := enc.Raw(buf); err != nil {
+			return err
+		}
+		if cap(buf) > 64<<20 {
+			buf = nil // do not keep one huge shard's buffer for the next
+		}
+	}
+	s.persist.skipped.Store(int64(skipped))
+	if skipped > 0 {
+		s.log.Warningf("RDB: %d keys of an unsupported kind were not written", skipped)
+	}
+	return enc.Close()
+}
+
+// bgSnapshot is a background save in progress. It is created while every
+// shard is held (BGSAVE is lockAll), which fixes its instant. Each shard
+// is serialized once, under its lock, by whoever gets there first: the
+// saving goroutine walking the shards in order, or a command about to
+// write into a shard not yet serialized (snapshotBeforeWrite, called by
+// the gate with the command's shards held). Since no shard changes before
+// it is serialized, the file is the keyspace at the instant BGSAVE ran,
+// without fork; the cost is that serialized shards wait in memory until
+// the writer reaches them.
+type bgSnapshot struct {
+	now     int64         // the instant, ms: keys expired by then are left out
+	pending atomic.Uint64 // shards not serialized yet
+	mu      sync.Mutex    // guards bufs, skipped
+	bufs    [][]byte
+	skipped []int
+	done    []chan struct{} // closed once shard i is serialized
+}
+
+func newBGSnapshot(shards int, now int64) *bgSnapshot {
+	snap := &bgSnapshot{now: now, bufs: make([][]byte, shards), skipped: make([]int, shards), done: make([]chan struct{}, shards)}
+	for i := range snap.done {
+		snap.done[i] = make(chan struct{})
+	}
+	if shards == 64 {
+		snap.pending.Store(^uint64(0))
+	} else {
+		snap.pending.Store(1<<uint(shards) - 1)
+	}
+	return snap
+}
+
+// dump serializes shard i, which the caller holds, unless done already.
+func (snap *bgSnapshot) dump(s *Server, i int) {
+	bit := uint64(1) << uint(i)
+	if snap.pending.Load()&bit == 0 {
+		return
+	}
+	var tx keyspace.Tx
+	s.ks.Begin(&tx, 0, bit, time.Now())
+	tx.NoTouch = true
+	tx.Now = snap.now
+	var v rdb.Value
+	buf, sk := appendShard(&tx, i, s.ks.Databases(), rdb.NewAppender(s.rdbOptions()), nil, &v)
+	snap.mu.Lock()
+	snap.bufs[i], snap.skipped[i] = buf, sk
+	snap.mu.Unlock()
+	snap.pending.And(^bit)
+	close(snap.done[i])
+}
+
+// take returns shard i's bytes, serializing the shard first if no writer
+// did.
+func (snap *bgSnapshot) take(s *Server, i int) ([]byte, int) {
+	bit := uint64(1) << uint(i)
+	if snap.pending.Load()&bit != 0 {
+		s.ks.Lock(bit)
+		snap.dump(s, i)
+		s.ks.Unlock(bit)
+	}
+	<-snap.done[i]
+	snap.mu.Lock()
+	defer snap.mu.Unlock()
+	buf := snap.bufs[i]
+	snap.bufs[i] = nil
+	return buf, snap.skipped[i]
+}
+
+// snapshotBeforeWrite keeps a running BGSAVE point in time: the gate
+// calls it once it holds the shards in mask, before running a command
+// that may write, and any of them not yet serialized is serialized now.
+// Without a BGSAVE it costs one atomic load.
+func (s *Server) snapshotBeforeWrite(mask uint64) {
+	snap := s.persist.snap.Load()
+	if snap == nil {
+		return
+	}
+	for p := snap.pending.Load() & mask; p != 0; p &= p - 1 {
+		snap.dump(s, bits.TrailingZeros64(p))
+	}
+}
+
+// saveRDB writes the snapshot to a temporary file in dir and renames it
+// over dbfilename: a crash leaves the old file or the new one, never a
+// mix.
+func (s *Server) saveRDB(tx *keyspace.Tx, locked bool) error {
+	s.persist.mu.Lock()
+	defer s.persist.mu.Unlock()
+	start := s.totals().dirty
+	s.persist.lastTry.Store(time.Now().Unix())
+	path := s.rdbPath()
+	dir := filepath.Dir(path)
+	tmp := filepath.Join(dir, fmt.Sprintf("temp-%d-%d.rdb", os.Getpid(), s.persist.tempSeq.Add(1)))
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		s.log.Warningf("Failed opening the temp RDB file %s (in server root dir %s) for saving: %v", filepath.Base(tmp), dir, err)
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	err = s.snapshotTo(bw, tx, locked)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		s.log.Warningf("Write error saving DB on disk: %v", err)
+		return err
+	}
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync()
+		d.Close()
+	}
+	s.persist.lastSave.Store(time.Now().Unix())
+	s.persist.lastBgOK.Store(true) // as Redis: any good save clears a MISCONF
+	s.persist.dirtyAtSave.Store(start)
+	s.persist.saves.Add(1)
+	s.log.Noticef("DB saved on disk")
+	return nil
+}
+
+// saveLockedAll takes every shard and saves (shutdown, save points when
+// no client command holds the locks).
+func (s *Server) saveLockedAll() error {
+	mask := s.ks.AllShards()
+	var tx keyspace.Tx
+	s.ks.Lock(mask)
+	defer s.ks.Unlock(mask)
+	s.ks.Begin(&tx, 0, mask, time.Now())
+	tx.NoTouch = true
+	return s.saveRDB(&tx, true)
+}
+
+// startBGSave starts a background save; false when one is running.
+func (s *Server) startBGSave() bool {
+	if !s.persist.bgInProgress.CompareAndSwap(false, true) {
+		return false
+	}
+	s.persist.bgStart.Store(time.Now().Unix())
+	s.persist.snap.Store(newBGSnapshot(s.ks.NumShards(), s.ks.Clock().NowMs()))
+	s.log.Noticef("Background saving started")
+	go func() {
+		t0 := time.Now()
+		err := s.saveRDB(nil, false)
+		s.persist.snap.Store(nil)
+		s.persist.lastBgSecs.Store(int64(time.Since(t0).Seconds()))
+		s.persist.lastBgOK.Store(err == nil)
+		if err == nil {
+			s.log.Noticef("Background saving terminated with success")
+		} else {
+			s.log.Warningf("Background saving error: %v", err)
+		}
+		s.persist.bgInProgress.Store(false)
+	}()
+	return true
+}
+
+// startBGSaveAll starts a background save from outside a command: it
+// holds every shard while doing so, as BGSAVE does (see persistHandlers).
+func (s *Server) startBGSaveAll() {
+	mask := s.ks.AllShards()
+	s.ks.Lock(mask)
+	s.startBGSave()
+	s.ks.Unlock(mask)
+}
+
+// waitBGSave waits for a running background save (shutdown).
+func (s *Server) waitBGSave() {
+	s.persist.mu.Lock()
+	s.persist.mu.Unlock()
+}
+
+// loadRDBFile loads path into the keyspace (empty at startup; DEBUG RELOAD
+// empties it first). The caller holds every shard through tx. A missing
+// file is not an error; any other problem is, with the byte offset.
+func (s *Server) loadRDBFile(tx *keyspace.Tx, path string) (keys int, err error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	var size int64
+	if st, err := f.Stat(); err == nil {
+		size = st.Size()
+	}
+	d := rdb.NewDecoder(f)
+	if err := d.Header(); err != nil {
+		return 0, err
+	}
+	lim := s.objLimits()
+	db := 0
+	now := time.Now().UnixMilli()
+	t0 := time.Now()
+	lastLog := t0
+	expired := 0
+	// Decoding runs on its own goroutine, a few batches ahead of building
+	// the objects and inserting them: the two halves take about the same
+	// time, so loading takes about half as long on two cores.
+	batches := make(chan loadBatch, 4)
+	stop := make(chan struct{})
+	defer close(stop)
+	go decodeBatches(d, batches, stop)
+	for b := range batches {
+		for i := range b.items {
+			it, at := &b.items[i], b.ats[i]
+			switch it.Kind {
+			case rdb.ItemEOF:
+				if expired > 0 {
+					s.log.Noticef("Done loading RDB, keys loaded: %d, keys expired: %d.", keys, expired)
+				}
+				return keys, nil
+			case rdb.ItemSelectDB:
+				if it.DB >= s.ks.Databases() {
+					return keys, &rdb.Error{Offset: at, Msg: fmt.Sprintf("FATAL: Data file was created with a Redis server configured to handle more than %d databases", s.ks.Databases())}
+				}
+				db = it.DB
+			case rdb.ItemFunction:
+				if _, msg := s.scripts.e.LoadLibrary(string(it.Code), true); msg != "" {
+					return keys, &rdb.Error{Offset: at, Msg: "function library: " + msg}
+				}
+			case rdb.ItemKey:
+				if it.ExpireMs != 0 && it.ExpireMs <= now {
+					expired++
+					continue
+				}
+				if err := storeRDBValue(tx, db, it.Key, &it.Value, it.ExpireMs, lim); err != nil {
+					return keys, &rdb.Error{Offset: at, Msg: fmt.Sprintf("key %q: %v", it.Key, err)}
+				}
+				keys++
+			}
+		}
+		if b.err != nil {
+			return keys, b.err
+		}
+		if time.Since(lastLog) > 2*time.Second {
+			lastLog = time.Now()
+			pct := 0.0
+			if size > 0 {
+				pct = float64(b.off) * 100 / float64(size)
+			}
+			s.log.Noticef("Loading RDB: %.0f%% done, %d keys, %.0f keys/s", pct, keys, float64(keys)/lastLog.Sub(t0).Seconds())
+		}
+	}
+	return keys, errors.New("RDB decoding stopped early")
+}
+
+// loadBatch is a run of decoded records with their offsets; err ends the
+// stream of batches.
+type loadBatch struct {
+	items []rdb.Item
+	ats   []int64
+	off   int64
+	err   error
+}
+
+// decodeBatches decodes records into batches until the end, an error or
+// stop.
+func decodeBatches(d *rdb.Decoder, out chan<- loadBatch, stop <-chan struct{}) {
+	defer close(out)
+	for {
+		var b loadBatch
+		done := false
+		for len(b.items) < 256 && !done {
+			at := d.Offset()
+			it, err := d.Next()
+			if err != nil {
+				b.err, done = err, true
+				break
+			}
+			b.items = append(b.items, it)
+			b.ats = append(b.ats, at)
+			done = it.Kind == rdb.ItemEOF
+		}
+		b.off = d.Offset()
+		select {
+		case out <- b:
+		case <-stop:
+			return
+		}
+		if done {
+			return
+		}
+	}
+}
+
+// loadAtStartup loads dump.rdb before the server listens. An error stops
+// startup: a corrupt file is never half loaded silently.
+func (s *Server) loadAtStartup() error {
+	path := s.rdbPath()
+	if _, err := os.Stat(path); err != nil {
+		return nil
+	}
+	mask := s.ks.AllShards()
+	var tx keyspace.Tx
+	s.ks.Lock(mask)
+	defer s.ks.Unlock(mask)
+	s.ks.Begin(&tx, 0, mask, time.Now())
+	tx.NoTouch = true
+	t0 := time.Now()
+	keys, err := s.loadRDBFile(&tx, path)
+	if err != nil {
+		for db := 0; db < s.ks.Databases(); db++ {
+			tx.FlushDB(db)
+		}
+		return fmt.Errorf("loading %s: %w", path, err)
+	}
+	s.log.Noticef("DB loaded from disk: %.3f seconds (%d keys)", time.Since(t0).Seconds(), keys)
+	return nil
+}
+
+// saveCron runs the save points: a BGSAVE when at least Changes changes
+// happened within Seconds. After a failed save it waits 5 seconds, as
+// Redis.
+func (s *Server) saveCron() {
+	if s.persist.bgInProgress.Load() {
+		return
+	}
+	if s.persist.scheduled.Load() {
+		s.persist.scheduled.Store(false)
+		s.startBGSaveAll()
+		return
+	}
+	points := s.cfg.SaveParams()
+	if len(points) == 0 {
+		return
+	}
+	now := time.Now().Unix()
+	changes := s.totals().dirty - s.persist.dirtyAtSave.Load()
+	since := now - s.persist.lastSave.Load()
+	for _, p := range points {
+		if changes >= p.Changes && since >= p.Seconds && (s.persist.lastBgOK.Load() || now-s.persist.lastTry.Load() > 5) {
+			s.log.Noticef("%d changes in %d seconds. Saving...", p.Changes, p.Seconds)
+			s.startBGSaveAll()
+			return
+		}
+	}
+}
+
+// saveOnShutdown saves when save points are configured (or SHUTDOWN
+// SAVE asked), after any running BGSAVE.
+func (s *Server) saveOnShutdown() error {
+	mode := s.persist.shutdownMode.Load()
+	if mode == 2 || (mode == 0 && len(s.cfg.SaveParams()) == 0) {
+		return nil
+	}
+	s.waitBGSave()
+	s.log.Noticef("Saving the final RDB snapshot before exiting.")
+	return s.saveLockedAll()
+}
+
+// persistInfo writes INFO's RDB fields.
+func (s *Server) persistInfo(field func(name string, v any)) {
+	p := &s.persist
+	field("rdb_changes_since_last_save", s.totals().dirty-p.dirtyAtSave.Load())
+	in := 0
+	cur := int64(-1)
+	if p.bgInProgress.Load() {
+		in = 1
+		cur = time.Now().Unix() - p.bgStart.Load()
+	}
+	field("rdb_bgsave_in_progress", in)
+	field("rdb_last_save_time", p.lastSave.Load())
+	st := "ok"
+	if !p.lastBgOK.Load() {
+		st = "err"
+	}
+	field("rdb_last_bgsave_status", st)
+	field("rdb_last_bgsave_time_sec", p.lastBgSecs.Load())
+	field("rdb_current_bgsave_time_sec", cur)
+	field("rdb_saves", p.saves.Load())
+}
+
+// RDBSaves is how many snapshots were written (rdb_saves), for tests.
+func (s *Server) RDBSaves() int64 { return s.persist.saves.Load() }
+
+// rdbWriteRefusal is the error a write command gets while the last
+// background save failed, save points are set and
+// stop-writes-on-bgsave-error is on (Redis's MISCONF), or "". The gate
+// calls it before running a command flagged write.
+func (s *Server) rdbWriteRefusal() string {
+	if s.persist.lastBgOK.Load() || !s.cfg.Bool("stop-writes-on-bgsave-error") || len(s.cfg.SaveParams()) == 0 {
+		return ""
+	}
+	return rerr.MisconfBGSave
+}
