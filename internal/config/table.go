@@ -133,10 +133,11 @@ var implemented = map[string]bool{
 	"zset-max-listpack-value": true, "hll-sparse-max-bytes": true,
 	"notify-keyspace-events": true, "client-output-buffer-limit": true,
 	"enable-debug-command": true,
-	"aclfile": true, "acllog-max-len": true, "acl-pubsub-default": true,
+	"aclfile":              true, "acllog-max-len": true, "acl-pubsub-default": true,
 
 	// RDB persistence
 	"dbfilename": true, "rdbcompression": true, "rdbchecksum": true, "save": true,
+	"stop-writes-on-bgsave-error": true,
 }
 
 // params is the table: every parameter of Redis 7.0.15 (as built by

@@ -105,6 +105,15 @@ func (s *Server) dispatch(c *client, argv [][]byte) bool {
 		c.replyRejected(cmd, msg)
 		return true
 	}
+	if !s.persist.lastBgOK.Load() && (cmd.Flags&command.FlagWrite != 0 || cmd.Name == "ping" ||
+		(cmd.Name == "exec" && c.multi != nil && c.multi.flags&command.FlagWrite != 0)) {
+		// As Redis: a failed background save with save points set stops
+		// writes (and, oddly but so, PING) until a save succeeds.
+		if msg := s.rdbWriteRefusal(); msg != "" {
+			c.replyRejected(cmd, msg)
+			return true
+		}
+	}
 	if c.subscribed() && c.proto == 2 && !allowedSubscribed(cmd) {
 		c.replyRejected(cmd, rerr.SubscribedContext(cmd.FullName()))
 		return true
@@ -189,6 +198,10 @@ func (s *Server) exec(c *client, h *handler, argv [][]byte, mask uint64, hintKey
 		}
 	}()
 	s.ks.Begin(&c.tx, c.db, mask, now)
+	if h.cmd.Flags&command.FlagReadonly == 0 {
+		// A running BGSAVE serializes these shards first (persist.go).
+		s.snapshotBeforeWrite(mask)
+	}
 	if hintKey != nil {
 		// One key: the mask has exactly its shard's bit.
 		c.tx.HintShard(hintKey, bits.TrailingZeros64(mask))

@@ -190,13 +190,7 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		field(b, "current_cow_peak", 0)
 		field(b, "current_cow_size", 0)
 		field(b, "current_fork_perc", "0.00")
-		field(b, "rdb_changes_since_last_save", s.totals().dirty)
-		field(b, "rdb_bgsave_in_progress", 0)
-		field(b, "rdb_last_save_time", s.lastSave.Unix())
-		field(b, "rdb_last_bgsave_status", "ok")
-		field(b, "rdb_last_bgsave_time_sec", -1)
-		field(b, "rdb_current_bgsave_time_sec", -1)
-		field(b, "rdb_saves", 0)
+		s.persistInfo(func(name string, v any) { field(b, name, v) })
 		aofOn := 0
 		if s.aofLog.Load() != nil {
 			aofOn = 1

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taconite/taconite/internal/resp"
 	"github.com/taconite/taconite/internal/servertest"
 )
 
@@ -131,5 +132,104 @@ func waitClosed(t *testing.T, c *servertest.Conn) {
 		if time.Now().After(deadline) {
 			t.Fatal("connection not closed")
 		}
+	}
+}
+
+// waitSaves polls until the server has completed n snapshots.
+func waitSaves(t *testing.T, s *servertest.Server, c *servertest.Conn, n int64) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for s.Server.RDBSaves() < n || strings.Contains(c.Do("INFO", "persistence"), "rdb_bgsave_in_progress:1") {
+		if time.Now().After(deadline) {
+			t.Fatal("BGSAVE did not finish")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestPersistBGSaveIsPointInTime: every write acknowledged after BGSAVE's
+// reply stays out of the file, though the save runs while they happen.
+func TestPersistBGSaveIsPointInTime(t *testing.T) {
+	dir := t.TempDir()
+	s := servertest.Start(t, "--dir", dir, "--save", "")
+	c := s.Dial(t)
+	const n = 20000
+	var batch []byte
+	for i := 0; i < n; i++ {
+		batch = resp.AppendCommandStrings(batch, "SET", "k"+strconv.Itoa(i), "old")
+	}
+	c.Send(batch)
+	for i := 0; i < n; i++ {
+		c.ReadRaw()
+	}
+	if r := c.Do("BGSAVE"); r != "+Background saving started\r\n" {
+		t.Fatalf("BGSAVE: %q", r)
+	}
+	batch = batch[:0]
+	for i := 0; i < n; i++ {
+		batch = resp.AppendCommandStrings(batch, "SET", "k"+strconv.Itoa(i), "new")
+	}
+	batch = resp.AppendCommandStrings(batch, "SET", "added", "x")
+	c.Send(batch)
+	for i := 0; i <= n; i++ {
+		c.ReadRaw()
+	}
+	waitSaves(t, s, c, 1)
+	s.Stop()
+	c2 := servertest.Start(t, "--dir", dir).Dial(t)
+	if r := c2.Do("DBSIZE"); r != ":"+strconv.Itoa(n)+"\r\n" {
+		t.Fatalf("DBSIZE after reload: %q", r)
+	}
+	for i := 0; i < n; i += 97 {
+		if r := c2.Do("GET", "k"+strconv.Itoa(i)); r != "$3\r\nold\r\n" {
+			t.Fatalf("k%d = %q, want the value at BGSAVE's instant", i, r)
+		}
+	}
+}
+
+// TestPersistMisconf: after a failed background save, with save points
+// set, writes and PING get MISCONF while reads go on; a good save lifts it.
+func TestPersistMisconf(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "gone")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := servertest.Start(t, "--dir", dir, "--save", "3600 1")
+	c := s.Dial(t)
+	c.Do("SET", "k", "v")
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	c.Do("BGSAVE")
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(c.Do("INFO", "persistence"), "rdb_last_bgsave_status:err") {
+		if time.Now().After(deadline) {
+			t.Fatal("BGSAVE into a removed directory did not fail")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for _, cmd := range [][]string{{"SET", "k", "w"}, {"PING"}, {"DEL", "k"}} {
+		if r := c.Do(cmd...); !strings.HasPrefix(r, "-MISCONF Redis is configured to save RDB snapshots") {
+			t.Fatalf("%v: %q", cmd, r)
+		}
+	}
+	if r := c.Do("GET", "k"); r != "$1\r\nv\r\n" {
+		t.Fatalf("GET: %q", r)
+	}
+	c.Do("MULTI")
+	if r := c.Do("SET", "k", "w"); !strings.HasPrefix(r, "-MISCONF") {
+		t.Fatalf("queued SET: %q", r)
+	}
+	if r := c.Do("EXEC"); !strings.HasPrefix(r, "-EXECABORT") {
+		t.Fatalf("EXEC: %q", r)
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	saves := s.Server.RDBSaves()
+	c.Do("BGSAVE")
+	waitSaves(t, s, c, saves+1)
+	if r := c.Do("SET", "k", "w"); r != "+OK\r\n" {
+		t.Fatalf("SET after a good save: %q", r)
 	}
 }

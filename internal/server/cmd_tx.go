@@ -205,6 +205,7 @@ func cmdExec(c *client, argv [][]byte) {
 		s.ks.Unlock(mask)
 	}()
 	s.ks.Begin(&c.tx, c.db, mask, now)
+	s.snapshotBeforeWrite(mask) // a running BGSAVE keeps its instant
 	if c.watchBroken() {
 		c.unwatchAll()
 		c.replyNullArray()
