@@ -498,3 +498,192 @@ func readCommand(br *bufio.Reader) ([][]byte, int64, error) {
 	}
 	return argv, n, nil
 }
+
+// RewritePlan names the files of a rewrite in progress: the base file the
+// snapshot is written to, and the first incremental file that survives it.
+type RewritePlan struct {
+	BaseName string
+	BaseSeq  int64
+	// FirstIncr is the sequence number of the incremental file opened when
+	// the rewrite began: it and the later ones hold every command after
+	// the snapshot's instant. Zero when the AOF is off (a base alone).
+	FirstIncr int64
+}
+
+// nextBase is the plan's base name and number after m's.
+func nextBase(m *Manifest, filename string) (string, int64) {
+	seq := int64(1)
+	if b, ok := m.Base(); ok {
+		seq = b.Seq + 1
+	}
+	for _, f := range m.Files {
+		if f.Kind == KindHistory && f.Seq >= seq {
+			seq = f.Seq + 1
+		}
+	}
+	return fmt.Sprintf("%s.%d.base.rdb", filename, seq), seq
+}
+
+// Rotate begins a rewrite. The caller holds every shard, which fixes the
+// instant: the commands buffered so far are written and synced to the
+// current incremental file, the next incremental file is opened and
+// recorded in the manifest, and every later Append goes there. A crash
+// before CompleteRewrite replays the old base and all incrementals,
+// losing nothing.
+func (l *Log) Rotate() (RewritePlan, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.buf) > 0 {
+		n, err := l.f.Write(l.buf)
+		l.size += int64(n)
+		l.buf = l.buf[n:]
+		if err != nil {
+			l.lastErr = err
+			return RewritePlan{}, err
+		}
+	}
+	if err := l.f.Sync(); err != nil {
+		l.lastErr = err
+		return RewritePlan{}, err
+	}
+	incrs := l.manifest.Incrs()
+	seq := int64(1)
+	if len(incrs) > 0 {
+		seq = incrs[len(incrs)-1].Seq + 1
+	}
+	incr := fmt.Sprintf("%s.%d.incr.aof", l.name, seq)
+	f, err := l.fs.OpenAppend(filepath.Join(l.dir, incr))
+	if err != nil {
+		return RewritePlan{}, err
+	}
+	m := &Manifest{Files: append(append([]ManifestFile(nil), l.manifest.Files...), ManifestFile{Name: incr, Seq: seq, Kind: KindIncr})}
+	if err := l.fs.WriteFileAtomic(filepath.Join(l.dir, l.name+".manifest"), m.Format()); err != nil {
+		f.Close()
+		return RewritePlan{}, err
+	}
+	l.f.Close()
+	l.f, l.manifest, l.size, l.unsync, l.lastDB = f, m, 0, false, -1
+	base, bseq := nextBase(m, l.name)
+	return RewritePlan{BaseName: base, BaseSeq: bseq, FirstIncr: seq}, nil
+}
+
+// CompleteRewrite installs the plan's base file, already written and
+// synced in the directory: the manifest then names it and the
+// incrementals opened since Rotate, and the files it replaced are removed.
+func (l *Log) CompleteRewrite(p RewritePlan) (removed []string, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	m := &Manifest{Files: []ManifestFile{{Name: p.BaseName, Seq: p.BaseSeq, Kind: KindBase}}}
+	for _, f := range l.manifest.Files {
+		if f.Kind == KindIncr && f.Seq >= p.FirstIncr {
+			m.Files = append(m.Files, f)
+		} else {
+			removed = append(removed, f.Name)
+		}
+	}
+	if err := l.fs.WriteFileAtomic(filepath.Join(l.dir, l.name+".manifest"), m.Format()); err != nil {
+		return nil, err
+	}
+	l.manifest = m
+	for _, name := range removed {
+		os.Remove(filepath.Join(l.dir, name))
+	}
+	return removed, nil
+}
+
+// PlanBaseOnly plans a rewrite while the AOF is off: a new base in dir,
+// which InstallBaseOnly then makes the whole of the AOF.
+func PlanBaseOnly(fs FS, dir, filename string) (RewritePlan, error) {
+	if err := fs.MkdirAll(dir); err != nil {
+		return RewritePlan{}, err
+	}
+	m := &Manifest{}
+	if ok, err := Exists(fs, dir, filename); err != nil {
+		return RewritePlan{}, err
+	} else if ok {
+		if m, err = ReadManifest(fs, dir, filename); err != nil {
+			return RewritePlan{}, err
+		}
+	}
+	base, seq := nextBase(m, filename)
+	return RewritePlan{BaseName: base, BaseSeq: seq}, nil
+}
+
+// InstallBaseOnly writes a manifest naming the plan's base alone (as
+// Redis does for BGREWRITEAOF with the AOF off) and removes the files the
+// previous manifest named.
+func InstallBaseOnly(fs FS, dir, filename string, p RewritePlan) (removed []string, err error) {
+	old := &Manifest{}
+	if ok, _ := Exists(fs, dir, filename); ok {
+		if m, err := ReadManifest(fs, dir, filename); err == nil {
+			old = m
+		}
+	}
+	m := &Manifest{Files: []ManifestFile{{Name: p.BaseName, Seq: p.BaseSeq, Kind: KindBase}}}
+	if err := fs.WriteFileAtomic(filepath.Join(dir, filename+".manifest"), m.Format()); err != nil {
+		return nil, err
+	}
+	for _, f := range old.Files {
+		if f.Name != p.BaseName {
+			removed = append(removed, f.Name)
+			os.Remove(filepath.Join(dir, f.Name))
+		}
+	}
+	return removed, nil
+}
+
+// OpenTemp opens a Log on a temporary incremental file, outside any
+// manifest: appendonly turned on at runtime appends there while the first
+// base is written, and InstallTemp then makes both the AOF.
+func OpenTemp(o Options) (*Log, error) {
+	if o.FS == nil {
+		o.FS = OSFS{}
+	}
+	if err := o.FS.MkdirAll(o.Dir); err != nil {
+		return nil, err
+	}
+	p := filepath.Join(o.Dir, "temp-"+o.Filename+".incr")
+	os.Remove(p)
+	f, err := o.FS.OpenAppend(p)
+	if err != nil {
+		return nil, err
+	}
+	return &Log{fs: o.FS, dir: o.Dir, name: o.Filename, manifest: &Manifest{}, policy: o.Policy, f: f, lastDB: -1, lastSync: time.Now()}, nil
+}
+
+// InstallTemp completes OpenTemp: the temporary file becomes the
+// incremental file after the plan's base (already written), the manifest
+// names the two, and the files of any earlier AOF in the directory are
+// removed.
+func (l *Log) InstallTemp(p RewritePlan) (removed []string, err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	old := &Manifest{}
+	if ok, _ := Exists(l.fs, l.dir, l.name); ok {
+		if m, err := ReadManifest(l.fs, l.dir, l.name); err == nil {
+			old = m
+		}
+	}
+	seq := int64(1)
+	for _, f := range old.Incrs() {
+		if f.Seq >= seq {
+			seq = f.Seq + 1
+		}
+	}
+	incr := fmt.Sprintf("%s.%d.incr.aof", l.name, seq)
+	if err := os.Rename(filepath.Join(l.dir, "temp-"+l.name+".incr"), filepath.Join(l.dir, incr)); err != nil {
+		return nil, err
+	}
+	m := &Manifest{Files: []ManifestFile{{Name: p.BaseName, Seq: p.BaseSeq, Kind: KindBase}, {Name: incr, Seq: seq, Kind: KindIncr}}}
+	if err := l.fs.WriteFileAtomic(filepath.Join(l.dir, l.name+".manifest"), m.Format()); err != nil {
+		return nil, err
+	}
+	l.manifest = m
+	for _, f := range old.Files {
+		if f.Name != p.BaseName && f.Name != incr {
+			removed = append(removed, f.Name)
+			os.Remove(filepath.Join(l.dir, f.Name))
+		}
+	}
+	return removed, nil
+}

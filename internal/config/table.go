@@ -138,6 +138,10 @@ var implemented = map[string]bool{
 	// RDB persistence
 	"dbfilename": true, "rdbcompression": true, "rdbchecksum": true, "save": true,
 	"stop-writes-on-bgsave-error": true,
+
+	// AOF
+	"appendonly": true, "appendfilename": true, "appenddirname": true, "appendfsync": true,
+	"aof-load-truncated": true, "auto-aof-rewrite-percentage": true, "auto-aof-rewrite-min-size": true,
 }
 
 // params is the table: every parameter of Redis 7.0.15 (as built by

@@ -321,6 +321,10 @@ const (
 	ScriptWrongArgs     = "ERR Wrong number of args calling Redis command from script"
 	ScriptNotAllowed    = "ERR This Redis command is not allowed from script"
 	ScriptROWrite       = "ERR Write commands are not allowed from read-only scripts."
+	ScriptACLCommand    = "ERR The user executing the script can't run this command or subcommand"
+	ScriptACLKey        = "ERR The user executing the script can't access at least one of the keys mentioned in the command arguments"
+	ScriptACLChannel    = "ERR The user executing the script can't publish to the channel mentioned in the command"
+	ScriptACLBadCommand = "ERR Invalid command passed to redis.acl_check_cmd()"
 	ScriptFlushOption   = "ERR SCRIPT FLUSH only support SYNC|ASYNC option"
 	ScriptBusy          = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
 	FunctionBusy        = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
@@ -335,6 +339,9 @@ const (
 
 const (
 	BGSaveInProgress = "ERR Background save already in progress"
+	BGSaveBusyAOF    = "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."
+	AOFRewriteBusy   = "ERR Background append only file rewriting already in progress"
+	AOFRewriteFailed = "ERR Can't execute an AOF background rewriting. Please check the server logs for more information."
 	SaveFailed       = "ERR"
 	BusyKey          = "BUSYKEY Target key name already exists."
 	BadTTL           = "ERR Invalid TTL value, must be >= 0"

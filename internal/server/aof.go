@@ -69,6 +69,16 @@ func (s *Server) startAOF() error {
 		return err
 	}
 	s.aofLog.Store(l)
+	// The auto-rewrite baseline: what the files hold at startup.
+	if m, err := aof.ReadManifest(fs, dir, name); err == nil {
+		var size int64
+		for _, f := range m.Files {
+			if st, err := os.Stat(filepath.Join(dir, f.Name)); err == nil && f.Kind != aof.KindHistory {
+				size += st.Size()
+			}
+		}
+		s.aofrw.baseSize.Store(size - l.Size())
+	}
 	return nil
 }
 
@@ -92,8 +102,15 @@ func (s *Server) loadAOF(fs aof.FS, dir, name string) error {
 			continue
 		}
 		p := filepath.Join(dir, f.Name)
-		if strings.HasSuffix(f.Name, ".rdb") {
-			return fmt.Errorf("the AOF base file %s is an RDB preamble, which Taconite cannot load yet", f.Name)
+		if f.Kind == aof.KindBase {
+			// Redis 7.0 writes the base in RDB form (aof-use-rdb-preamble).
+			rdbForm, err := s.loadAOFBase(p)
+			if err != nil && !(os.IsNotExist(err) && !strings.HasSuffix(f.Name, ".rdb")) {
+				return fmt.Errorf("%s: %w", f.Name, err)
+			}
+			if rdbForm {
+				continue
+			}
 		}
 		fh, err := os.Open(p)
 		if err != nil {

@@ -196,12 +196,7 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 			aofOn = 1
 		}
 		field(b, "aof_enabled", aofOn)
-		field(b, "aof_rewrite_in_progress", 0)
-		field(b, "aof_rewrite_scheduled", 0)
-		field(b, "aof_last_rewrite_time_sec", -1)
-		field(b, "aof_current_rewrite_time_sec", -1)
-		field(b, "aof_last_bgrewrite_status", "ok")
-		field(b, "aof_rewrites", 0)
+		s.aofInfo(func(name string, v any) { field(b, name, v) })
 		field(b, "aof_last_write_status", "ok")
 	case "stats":
 		t := s.ks.Totals()

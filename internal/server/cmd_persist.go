@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/taconite/taconite/internal/config"
 	"github.com/taconite/taconite/internal/keyspace"
 	"github.com/taconite/taconite/internal/rdb"
 	"github.com/taconite/taconite/internal/rerr"
@@ -66,6 +67,10 @@ func cmdBGSave(c *client, argv [][]byte) {
 		schedule = true
 	}
 	if c.s.persist.bgInProgress.Load() {
+		if c.s.aofrw.inProgress.Load() && !schedule {
+			c.replyError(rerr.BGSaveBusyAOF)
+			return
+		}
 		if schedule {
 			c.s.persist.scheduled.Store(true)
 			c.replyStatus("Background saving scheduled")
@@ -169,8 +174,10 @@ func cmdRestore(c *client, argv [][]byte) {
 		c.tx.Delete(key)
 	}
 	if ttl > 0 && ttl <= c.tx.Now {
-		// Already expired: the key is gone (replaced by nothing).
+		// Already expired: the key is gone (replaced by nothing), and
+		// that is a deletion.
 		if exists {
+			c.notify(config.NotifyGeneric, "del", key)
 			c.dirty()
 		}
 		c.replyOK()
@@ -181,6 +188,7 @@ func cmdRestore(c *client, argv [][]byte) {
 	} else {
 		c.tx.SetObj(key, kind, obj, ttl)
 	}
+	c.notify(config.NotifyGeneric, "restore", key)
 	c.dirty()
 	c.replyOK()
 }

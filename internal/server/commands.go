@@ -20,6 +20,7 @@ func handlerTable() []handler {
 	h = append(h, pubsubHandlers()...)
 	h = append(h, aclHandlers()...)
 	h = append(h, persistHandlers()...)
+	h = append(h, handler{name: "bgrewriteaof", fn: cmdBGRewriteAOF, lockAll: true})
 	return h
 }
 

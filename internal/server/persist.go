@@ -567,7 +567,22 @@ func (s *Server) saveRDB(tx *keyspace.Tx, locked bool) error {
 	defer s.persist.mu.Unlock()
 	start := s.totals().dirty
 	s.persist.lastTry.Store(time.Now().Unix())
-	path := s.rdbPath()
+	if err := s.writeSnapshotFile(s.rdbPath(), tx, locked); err != nil {
+		return err
+	}
+	s.persist.lastSave.Store(time.Now().Unix())
+	s.persist.lastBgOK.Store(true) // as Redis: any good save clears a MISCONF
+	s.persist.dirtyAtSave.Store(start)
+	s.persist.saves.Add(1)
+	s.log.Noticef("DB saved on disk")
+	return nil
+}
+
+// writeSnapshotFile writes the snapshot to a temporary file beside path,
+// syncs it and renames it over path, then syncs the directory: a crash
+// leaves the old file or the new one, never a mix. The caller holds
+// persist.mu.
+func (s *Server) writeSnapshotFile(path string, tx *keyspace.Tx, locked bool) error {
 	dir := filepath.Dir(path)
 	tmp := filepath.Join(dir, fmt.Sprintf("temp-%d-%d.rdb", os.Getpid(), s.persist.tempSeq.Add(1)))
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
@@ -598,11 +613,6 @@ func (s *Server) saveRDB(tx *keyspace.Tx, locked bool) error {
 		d.Sync()
 		d.Close()
 	}
-	s.persist.lastSave.Store(time.Now().Unix())
-	s.persist.lastBgOK.Store(true) // as Redis: any good save clears a MISCONF
-	s.persist.dirtyAtSave.Store(start)
-	s.persist.saves.Add(1)
-	s.log.Noticef("DB saved on disk")
 	return nil
 }
 

@@ -87,7 +87,8 @@ type Server struct {
 	pauseTimer *time.Timer
 
 	debugNoActiveExpire atomic.Bool
-	persist             persistState // RDB snapshots (persist.go)
+	persist             persistState    // RDB snapshots (persist.go)
+	aofrw               aofRewriteState // AOF rewrites (aof_rewrite.go)
 
 	shutdownOnce sync.Once
 	shutdownCh   chan struct{}
@@ -148,6 +149,7 @@ func NewWithOptions(cfg *config.Config, opts Options) *Server {
 	}
 	s.lastSave = s.startTime
 	s.initPersist()
+	s.initAOFRewrite()
 	if s.log == nil {
 		lvl, _ := logging.ParseLevel(cfg.String("loglevel"))
 		s.log = logging.New(os.Stdout, lvl)
@@ -433,6 +435,7 @@ func (s *Server) cron() {
 		}
 		s.closeIdleClients()
 		s.saveCron()
+		s.aofRewriteCron()
 		if l := s.aofLog.Load(); l != nil {
 			l.SyncIfDue()
 		}
