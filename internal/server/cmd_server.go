@@ -368,6 +368,8 @@ func cmdDebug(c *client, argv [][]byte) {
 		c.replyStatus(fmt.Sprintf("Value at:0x0 refcount:1 encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d", enc, ser, e.Access()&(1<<24-1), idle))
 	case eq(sub, "reload"):
 		c.debugReload() // persist.go / cmd_persist.go
+	case eq(sub, "populate") && len(argv) >= 3 && len(argv) <= 5:
+		c.debugPopulate(argv[2:])
 	case eq(sub, "help"):
 		c.replyHelp("DEBUG",
 			"OBJECT <key>",
@@ -688,3 +690,41 @@ func cmdConfigHelp(c *client, argv [][]byte) {
 
 // randN is a uniform random number below n, for RANDOMKEY and sampling.
 func (s *Server) randN(n uint64) uint64 { return rand.Uint64N(n) }
+
+// debugPopulate is DEBUG POPULATE count [prefix] [size]: keys prefix:N
+// (prefix "key") holding "value:N", or that cut or zero-padded to size
+// bytes, skipping keys that exist, as Redis. DEBUG holds every shard.
+func (c *client) debugPopulate(args [][]byte) {
+	count, err := strconv.ParseInt(string(args[0]), 10, 64)
+	if err != nil || count < 0 {
+		c.replyError(rerr.SetNotPositive)
+		return
+	}
+	prefix := []byte("key")
+	if len(args) >= 2 {
+		prefix = args[1]
+	}
+	size := int64(-1)
+	if len(args) == 3 {
+		if size, err = strconv.ParseInt(string(args[2]), 10, 64); err != nil || size < 0 || size > 512<<20 {
+			c.replyError(rerr.SetNotPositive)
+			return
+		}
+	}
+	for j := int64(0); j < count; j++ {
+		// A fresh key each time: the keyspace keeps the slice it is given.
+		key := strconv.AppendInt(append(append(make([]byte, 0, len(prefix)+21), prefix...), ':'), j, 10)
+		if c.tx.Exists(key) {
+			continue
+		}
+		v := strconv.AppendInt([]byte("value:"), j, 10)
+		if size >= 0 {
+			val := make([]byte, size)
+			copy(val, v)
+			v = val
+		}
+		c.tx.SetString(key, v, 0)
+		c.dirty()
+	}
+	c.replyOK()
+}
