@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/taconite/taconite/internal/config"
 	"github.com/taconite/taconite/internal/ds/stream"
 	"github.com/taconite/taconite/internal/keyspace"
 	"github.com/taconite/taconite/internal/rerr"
@@ -299,8 +300,9 @@ func cmdXAdd(c *client, argv [][]byte) {
 		c.tx.SignalReady(key)
 	}
 	c.replyStreamID(id)
-	if a.strategy != trimNone {
-		s.Trim(a.trim)
+	c.notify(config.NotifyStream, "xadd", key)
+	if a.strategy != trimNone && s.Trim(a.trim) > 0 {
+		c.notify(config.NotifyStream, "xtrim", key)
 	}
 	c.dirty()
 }
@@ -348,6 +350,7 @@ func cmdXTrim(c *client, argv [][]byte) {
 	}
 	n := so.Trim(a.trim)
 	if n > 0 {
+		c.notify(config.NotifyStream, "xtrim", argv[1])
 		c.dirty()
 	}
 	c.replyInt(n)
@@ -451,6 +454,7 @@ func cmdXDel(c *client, argv [][]byte) {
 		}
 	}
 	if n > 0 {
+		c.notify(config.NotifyStream, "xdel", argv[1])
 		c.dirty()
 	}
 	c.replyInt(n)
@@ -534,7 +538,10 @@ func (c *client) xread(argv [][]byte, group bool) {
 			// Woken from a wait: a key that stopped being a stream is, as
 			// in Redis, no stream to read rather than an error (XREAD
 			// waits on; XREADGROUP learns its stream is gone below).
-			if e, found := c.tx.Get(key); found && e.Kind() == keyspace.KindStream {
+			// The lookup is not counted (nor a "keymiss" fired): Redis
+			// serves a woken reader without reading the keyspace as a
+			// command would.
+			if e, found := c.tx.GetW(key); found && e.Kind() == keyspace.KindStream {
 				so = e.Obj().(*streamObj)
 			}
 		} else if so, ok = c.streamLookup(key, false); !ok {
@@ -587,13 +594,18 @@ func (c *client) xread(argv [][]byte, group bool) {
 	at := c.deferLen()
 	served := 0
 	for i, so := range objs {
+		if !retry {
+			// Redis looks every key up a second time to serve it, so
+			// keyspace_hits/misses count it twice and a missing key fires
+			// "keymiss" twice; do as it does.
+			c.tx.Get(keys[i])
+		}
 		if so == nil {
 			continue
 		}
 		s := so.Stream
 		gt := ids[i]
 		serve, history := false, false
-		var cons *stream.Consumer
 		if group {
 			g := groups[i]
 			if gt != readGroupMarker() {
@@ -603,11 +615,6 @@ func (c *client) xread(argv [][]byte, group bool) {
 					serve, gt = true, g.LastID
 				}
 			}
-			var created bool
-			if cons, created = g.CreateConsumer(consumerName, c.tx.Now); created {
-				c.dirty()
-			}
-			cons.SeenTime = c.tx.Now
 		} else if s.Len() > 0 {
 			if last, _ := s.Last(); gt.Less(last) {
 				serve = true
@@ -621,6 +628,13 @@ func (c *client) xread(argv [][]byte, group bool) {
 			c.replyArrayLen(2)
 		}
 		c.replyBulk(keys[i])
+		// Only a stream that is served meets (and creates) the consumer:
+		// a read that finds nothing leaves the group as it was, as in
+		// Redis 7.0.
+		var cons *stream.Consumer
+		if group {
+			cons = c.consumerFor(groups[i], keys[i], consumerName)
+		}
 		start, ok := gt.Next()
 		if !ok {
 			c.replyArrayLen(0)
@@ -890,10 +904,12 @@ func cmdXPending(c *client, argv [][]byte) {
 	c.fillArrayLen(at, k)
 }
 
-// consumerFor looks a consumer up, creating it, and marks it seen.
-func (c *client) consumerFor(g *stream.Group, name []byte) *stream.Consumer {
+// consumerFor looks a consumer of key's group g up, creating it (with
+// its keyspace event), and marks it seen.
+func (c *client) consumerFor(g *stream.Group, key, name []byte) *stream.Consumer {
 	cons, created := g.CreateConsumer(name, c.tx.Now)
 	if created {
+		c.notify(config.NotifyStream, "xgroup-createconsumer", key)
 		c.dirty()
 	}
 	cons.SeenTime = c.tx.Now
@@ -1010,7 +1026,7 @@ func cmdXClaim(c *client, argv [][]byte) {
 			continue
 		}
 		if cons == nil {
-			cons = c.consumerFor(g, argv[3])
+			cons = c.consumerFor(g, argv[1], argv[3])
 		}
 		nack.DeliveryTime = deliveryTime
 		if retryCount >= 0 {
@@ -1110,7 +1126,7 @@ func cmdXAutoClaim(c *client, argv [][]byte) {
 			continue
 		}
 		if cons == nil {
-			cons = c.consumerFor(g, argv[3])
+			cons = c.consumerFor(g, argv[1], argv[3])
 		}
 		nack.DeliveryTime = now
 		if !justID {
@@ -1228,6 +1244,7 @@ func cmdXGroupCreate(c *client, argv [][]byte) {
 	}
 	c.dirty()
 	c.replyOK()
+	c.notify(config.NotifyStream, "xgroup-create", argv[2])
 }
 
 // XGROUP SETID key group id|$ [ENTRIESREAD n]
@@ -1263,6 +1280,7 @@ func cmdXGroupSetID(c *client, argv [][]byte) {
 	g.LastID, g.EntriesRead = id, entriesRead
 	c.dirty()
 	c.replyOK()
+	c.notify(config.NotifyStream, "xgroup-setid", argv[2])
 }
 
 func cmdXGroupDestroy(c *client, argv [][]byte) {
@@ -1283,6 +1301,7 @@ func cmdXGroupDestroy(c *client, argv [][]byte) {
 	c.tx.SignalReady(argv[2])
 	c.dirty()
 	c.replyInt(1)
+	c.notify(config.NotifyStream, "xgroup-destroy", argv[2])
 }
 
 func cmdXGroupCreateConsumer(c *client, argv [][]byte) {
@@ -1298,6 +1317,7 @@ func cmdXGroupCreateConsumer(c *client, argv [][]byte) {
 		c.replyInt(0)
 		return
 	}
+	c.notify(config.NotifyStream, "xgroup-createconsumer", argv[2])
 	c.dirty()
 	c.replyInt(1)
 }
@@ -1316,6 +1336,7 @@ func cmdXGroupDelConsumer(c *client, argv [][]byte) {
 		c.replyInt(0)
 		return
 	}
+	c.notify(config.NotifyStream, "xgroup-delconsumer", argv[2])
 	c.dirty()
 	c.replyInt(int64(n))
 }
@@ -1406,6 +1427,7 @@ func cmdXSetID(c *client, argv [][]byte) {
 	}
 	c.dirty()
 	c.replyOK()
+	c.notify(config.NotifyStream, "xsetid", argv[1])
 }
 
 // --- XINFO ---
