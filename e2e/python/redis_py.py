@@ -584,6 +584,28 @@ def _():
     eq(r.exists("ctx"), 0)
 
 
+@s.check("sidekiq-scheduler")
+def _():
+    # The script Sidekiq's scheduler (Sidekiq::Scheduled::Enq) loads and
+    # runs with EVALSHA to move due jobs from the "schedule" and "retry"
+    # sorted sets: pop one member with a score up to now, if any.
+    r = fresh()
+    zpopbyscore = r.register_script(
+        "local key, now = KEYS[1], ARGV[1]\n"
+        "local jobs = redis.call(\"zrangebyscore\", key, \"-inf\", now, \"limit\", 0, 1)\n"
+        "if jobs[1] then\n"
+        "  redis.call(\"zrem\", key, jobs[1])\n"
+        "  return jobs[1]\n"
+        "end\n"
+    )
+    r.zadd("schedule", {'{"jid":"a"}': 100.5, '{"jid":"b"}': 200.25, '{"jid":"c"}': 9e9})
+    eq(zpopbyscore(keys=["schedule"], args=["150"]), '{"jid":"a"}')
+    eq(zpopbyscore(keys=["schedule"], args=["150"]), None, "nothing due")
+    eq(zpopbyscore(keys=["schedule"], args=["1000.0"]), '{"jid":"b"}')
+    eq(r.zcard("schedule"), 1)
+    eq(zpopbyscore(keys=["retry"], args=["1000"]), None, "missing key")
+
+
 @s.check("python-parser")
 def _():
     pool = redis.ConnectionPool(
