@@ -11,6 +11,7 @@ import (
 	"runtime/pprof"
 	"syscall"
 
+	"github.com/taconite/taconite/internal/acl"
 	"github.com/taconite/taconite/internal/command"
 	"github.com/taconite/taconite/internal/config"
 	"github.com/taconite/taconite/internal/server"
@@ -46,10 +47,16 @@ func main() {
 		}
 	}
 	cfg := config.New()
-	// rename-command names are checked against the command table while
-	// the file is read, as redis-server does.
+	// rename-command names and the rules of user directives are checked
+	// against the command table while the file is read, as redis-server
+	// does.
 	cmds := command.Default()
-	cfg.SetChecks(config.Checks{CommandExists: func(name string) bool { return cmds.Lookup([]byte(name)) != nil }})
+	cfg.SetChecks(config.Checks{
+		CommandExists: func(name string) bool { return cmds.Lookup([]byte(name)) != nil },
+		UserRules: func(rules []string) (int, string) {
+			return acl.CheckRules(cmds, rules, false)
+		},
+	})
 	if err := cfg.LoadArgs(args); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -64,7 +71,12 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := server.New(cfg).Run(ctx); err != nil {
+	srv := server.New(cfg)
+	// Like redis-server, refuse to run with users that did not load.
+	if err := srv.ReportACLStartup(); err != nil {
+		os.Exit(1)
+	}
+	if err := srv.Run(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

@@ -3,6 +3,7 @@ package acl
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -131,8 +132,10 @@ func (r *Registry) Delete(names []string) []*Entry {
 
 // Replace installs a whole new set of users (ACL LOAD, startup). The
 // default user keeps its entry and takes the new default's rules, or a
-// fresh default user's when the set has none; other users whose name
-// survives keep their entries too. It returns the entries removed.
+// fresh default user's when the set has none. Every other user gets a new
+// entry, even one whose name survives: as in Redis 7.0, ACL LOAD
+// disconnects all clients of users other than the default. It returns the
+// entries replaced or removed, marked gone.
 func (r *Registry) Replace(users map[string]*User) []*Entry {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -141,16 +144,16 @@ func (r *Registry) Replace(users map[string]*User) []*Entry {
 	}
 	next := make(map[string]*Entry, len(users))
 	for name, u := range users {
-		e := r.users[name]
-		if e == nil {
-			e = &Entry{name: name}
+		e := &Entry{name: name}
+		if name == "default" {
+			e = r.def
 		}
 		e.u.Store(u)
 		next[name] = e
 	}
 	var gone []*Entry
-	for name, e := range r.users {
-		if next[name] == nil {
+	for _, e := range r.users {
+		if e != r.def {
 			e.gone.Store(true)
 			gone = append(gone, e)
 		}
@@ -245,41 +248,58 @@ func ParseFile(t *command.Table, data, path string, pubsubAll bool) (map[string]
 }
 
 // FromDirectives builds the users of "user" directives (name then rules),
-// applied over a fresh default user as Redis does at startup.
-func FromDirectives(t *command.Table, directives [][]string, pubsubAll bool) (map[string]*User, error) {
-	users := map[string]*User{}
+// as Redis does at startup: the default user is reset and then takes its
+// rules, any other user starts as ACL SETUSER creates it. notices are the
+// disabled users Redis warns about; err's text is the line Redis logs
+// before refusing to start.
+func FromDirectives(t *command.Table, directives [][]string, pubsubAll bool) (users map[string]*User, notices []string, err error) {
+	users = map[string]*User{}
 	for _, d := range directives {
 		if len(d) == 0 {
 			continue
 		}
-		// As Redis: the default user is reset first, a new user starts
-		// as ACL SETUSER creates it.
-		var base *User
-		rules := d[1:]
-		if d[0] == "default" {
-			base = NewDefaultUser(t)
-			rules = append([]string{"reset"}, rules...)
+		name := d[0]
+		if strings.ContainsAny(name, " \t\r\n") {
+			return nil, nil, errors.New("Spaces not allowed in ACL usernames")
 		}
-		u, err := SetRules(t, base, d[0], rules, pubsubAll)
-		if err != nil {
-			return nil, err
+		merged, bad := MergeSelectors(d[1:])
+		if bad >= 0 {
+			// The config loader refuses these before startup.
+			return nil, nil, &MergeError{Arg: d[1+bad]}
 		}
-		users[d[0]] = u
+		u := NewUser(t, name, pubsubAll)
+		if name == "default" {
+			u = NewDefaultUser(t)
+			u.Apply(t, "reset", pubsubAll)
+		}
+		for _, op := range merged {
+			if msg := u.Apply(t, op, pubsubAll); msg != "" {
+				return nil, nil, fmt.Errorf("Error loading ACL rule '%s' for the user named '%s': %s", op, name, msg)
+			}
+		}
+		if !u.Enabled {
+			notices = append(notices, "The user '"+name+"' is disabled (there is no 'on' modifier in the user description). Make sure this is not a configuration error.")
+		}
+		users[name] = u
 	}
-	return users, nil
+	return users, notices, nil
 }
 
-// CheckRules validates the rules of a "user" directive, for the config
-// loader: bad is -1 when they are valid, else the index of the first bad
-// rule, with the error text.
+// CheckRules validates the rules of a "user" directive as Redis's config
+// loader does: bad is -1 when they are acceptable, else the index of the
+// first bad rule (an unclosed selector: its first word), with the error
+// text. Unknown commands and categories pass here, as in Redis (modules
+// may add them later); startup rejects them.
 func CheckRules(t *command.Table, rules []string, pubsubAll bool) (bad int, msg string) {
 	merged, b := MergeSelectors(rules)
 	if b >= 0 {
-		return b, "Unmatched parenthesis in acl selector starting at '" + rules[b] + "'."
+		// Redis reports the errno left over from earlier work here,
+		// which in 7.0 is "no such file": this text.
+		return b, ErrUnknownCommand
 	}
 	u := NewUser(t, "x", pubsubAll)
 	for i, op := range merged {
-		if m := u.Apply(t, op, pubsubAll); m != "" {
+		if m := u.Apply(t, op, pubsubAll); m != "" && m != ErrUnknownCommand {
 			return i, m
 		}
 	}

@@ -96,6 +96,9 @@ type Selector struct {
 	firstArgs map[int][]string
 	keys      []keyPattern
 	channels  []string
+	// partialPerms: some key pattern grants only reads or only writes
+	// (%R~, %W~), so checks need the keys' access flags.
+	partialPerms bool
 }
 
 func newSelector(t *command.Table, pubsubAll bool) *Selector {
@@ -377,6 +380,12 @@ func (u *User) Clone() *User {
 }
 
 func (u *User) finish() {
+	for _, s := range u.selectors {
+		s.partialPerms = false
+		for i := range s.keys {
+			s.partialPerms = s.partialPerms || s.keys[i].perm != PermAll
+		}
+	}
 	r := u.selectors[0]
 	u.unrestricted = r.flags == selAllKeys|selAllChannels|selAllCommands
 }

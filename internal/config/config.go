@@ -85,6 +85,14 @@ func (c *Config) SetChecks(ch Checks) {
 	c.mu.Unlock()
 }
 
+// SetUserLines installs Checks.UserLines alone: the server owns the users
+// and only exists after the configuration was loaded with the other checks.
+func (c *Config) SetUserLines(fn func() []string) {
+	c.mu.Lock()
+	c.checks.UserLines = fn
+	c.mu.Unlock()
+}
+
 // SetWarnf installs where the package reports what Redis would log as a
 // warning (a failed rollback, suspicious oom-score-adj-values, reading the
 // config from stdin). Without it those messages are dropped.

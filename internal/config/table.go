@@ -134,6 +134,7 @@ var implemented = map[string]bool{
 	"notify-keyspace-events": true, "client-output-buffer-limit": true,
 	"enable-debug-command": true,
 	"aclfile":              true, "acllog-max-len": true, "acl-pubsub-default": true,
+	"protected-mode": true,
 
 	// RDB persistence
 	"dbfilename": true, "rdbcompression": true, "rdbchecksum": true, "save": true,
@@ -142,6 +143,10 @@ var implemented = map[string]bool{
 	// AOF
 	"appendonly": true, "appendfilename": true, "appenddirname": true, "appendfsync": true,
 	"aof-load-truncated": true, "auto-aof-rewrite-percentage": true, "auto-aof-rewrite-min-size": true,
+
+	// Memory limit and eviction
+	"maxmemory": true, "maxmemory-policy": true, "maxmemory-samples": true,
+	"maxmemory-eviction-tenacity": true, "lfu-log-factor": true, "lfu-decay-time": true,
 }
 
 // params is the table: every parameter of Redis 7.0.15 (as built by

@@ -37,12 +37,13 @@ func (ks *Keyspace) LFU() bool { return ks.access.lfu.Load() }
 
 func minutes(nowMs int64) uint32 { return uint32(nowMs/60000) & 0xFFFF }
 
-// initialAccess is the access field of a record written at nowMs.
-func (ks *Keyspace) initialAccess(nowMs int64) uint32 {
+// initialAccess is the access field of a record written at nowMs, and
+// whether LFU clocks are in use.
+func (ks *Keyspace) initialAccess(nowMs int64) (uint32, bool) {
 	if ks.access.lfu.Load() {
-		return minutes(nowMs)<<8 | lfuInit
+		return minutes(nowMs)<<8 | lfuInit, true
 	}
-	return uint32(nowMs / 1000)
+	return uint32(nowMs / 1000), false
 }
 
 // touched is the access field after an access at nowMs.

@@ -115,6 +115,9 @@ type Keyspace struct {
 	// Blocked counts clients blocked on keys (BLPOP…); while it is zero
 	// writes skip the bookkeeping that wakes them.
 	Blocked atomic.Int64
+	// data is the sum of the tables' DataBytes, give or take each shard's
+	// pending change (see account).
+	data atomic.Int64
 }
 
 // shard is one lock domain: the slice of every database whose keys hash to
@@ -123,7 +126,11 @@ type shard struct {
 	mu     sync.Mutex
 	tables []*kvtable.Table
 	stats  Stats
-	_      [64]byte // keep neighbouring shards' hot fields off one cache line
+	// seen is each table's DataBytes when last accounted; pend is the
+	// change not yet added to Keyspace.data (see account).
+	seen []int64
+	pend int64
+	_    [64]byte // keep neighbouring shards' hot fields off one cache line
 }
 
 // Stats are counters INFO reports; each shard keeps its own under its lock.
@@ -132,6 +139,7 @@ type Stats struct {
 	KeyspaceHits int64
 	KeyspaceMiss int64
 	ExpiredStale int64
+	EvictedKeys  int64
 }
 
 // New builds an empty keyspace.
@@ -152,6 +160,7 @@ func New(o Options) *Keyspace {
 	ks := &Keyspace{shards: make([]shard, o.Shards), mask: uint32(o.Shards - 1), dbs: o.Databases, clock: o.Clock, wall: wall, onExpire: o.OnExpire, onNew: o.OnNew, onMiss: o.OnMiss}
 	for i := range ks.shards {
 		ks.shards[i].tables = make([]*kvtable.Table, o.Databases)
+		ks.shards[i].seen = make([]int64, o.Databases)
 		for d := range ks.shards[i].tables {
 			ks.shards[i].tables[d] = kvtable.New()
 		}
@@ -221,8 +230,9 @@ func (ks *Keyspace) Begin(tx *Tx, db int, mask uint64, now time.Time) {
 	} else {
 		tx.Now = ks.clock.NowMs()
 	}
-	tx.access = ks.initialAccess(tx.Now)
+	tx.access, tx.lfu = ks.initialAccess(tx.Now)
 	tx.lastKey = nil
+	tx.lfuKey = nil
 	tx.Ready = tx.Ready[:0]
 }
 
@@ -236,6 +246,7 @@ func (ks *Keyspace) Totals() Stats {
 		s.KeyspaceHits += sh.stats.KeyspaceHits
 		s.KeyspaceMiss += sh.stats.KeyspaceMiss
 		s.ExpiredStale += sh.stats.ExpiredStale
+		s.EvictedKeys += sh.stats.EvictedKeys
 		sh.mu.Unlock()
 	}
 	return s
@@ -271,6 +282,41 @@ func (ks *Keyspace) Info() []DBInfo {
 	}
 	return out
 }
+
+// accountBatch bounds how far a shard's change in DataBytes may run ahead
+// of Keyspace.data: adding every write's few bytes to one atomic counter
+// would have every core write the same cache line.
+const accountBatch = 8 << 10
+
+// account brings the data counters up to date with table tb of database
+// db in shard sh, which the caller holds, after a change to it.
+func (ks *Keyspace) account(sh *shard, db int, tb *kvtable.Table) {
+	n := int64(tb.DataBytes())
+	d := n - sh.seen[db]
+	if d == 0 {
+		return
+	}
+	sh.seen[db] = n
+	sh.pend += d
+	if sh.pend >= accountBatch || sh.pend <= -accountBatch {
+		ks.data.Add(sh.pend)
+		sh.pend = 0
+	}
+}
+
+// flushAccount adds shard sh's pending change to the total (sh held).
+func (ks *Keyspace) flushAccount(sh *shard) {
+	if sh.pend != 0 {
+		ks.data.Add(sh.pend)
+		sh.pend = 0
+	}
+}
+
+// DataBytes is the memory the keyspace's tables need (kvtable's
+// DataBytes summed), give or take a few kilobytes per shard of changes not
+// yet added up. It leaves out the objects behind collection values. It is
+// one atomic load, cheap enough to read before every command.
+func (ks *Keyspace) DataBytes() int64 { return ks.data.Load() }
 
 // SetNotify switches the OnNew and OnMiss hooks on or off (the server
 // follows notify-keyspace-events).

@@ -136,7 +136,10 @@ func (ks *Keyspace) ActiveExpire(budget time.Duration, rnd func(n uint64) uint64
 			}
 			// Incremental rehash and compaction ride along with the cycle.
 			tb.Rehash(100)
+			ks.account(sh, db, tb)
 		}
+		// The total is exact once a cycle, whatever the batching.
+		ks.flushAccount(sh)
 		sh.mu.Unlock()
 		if time.Now().After(deadline) {
 			break

@@ -18,6 +18,11 @@ type Tx struct {
 	Now    int64
 	locked uint64
 	access uint32 // access field for records this command writes
+	lfu    bool   // access fields are LFU counters (see access.go)
+	// Under LFU clocks, the key whose counter this command's lookup last
+	// counted, so that overwriting it does not count the access twice.
+	lfuKey *byte
+	lfuLen int
 	// The shard of the last key looked up: a command usually touches the
 	// same argument several times (read, then write), and the CRC16 costs
 	// more than the comparison that saves it.
@@ -76,8 +81,26 @@ func (t *Tx) lookup(db int, key []byte) (*shard, *kvtable.Table, kvtable.Entry, 
 	}
 	if ok && !t.NoTouch {
 		e.SetAccess(t.ks.touched(e.Access(), t.Now))
+		if t.lfu {
+			t.lfuKey, t.lfuLen = unsafe.SliceData(key), len(key)
+		}
 	}
 	return sh, tb, e, ok
+}
+
+// lfuKeep is, under LFU clocks, the access field an overwritten key must
+// keep: Redis carries the old value's counter over to the new value, after
+// counting the write's own lookup of the key. ok is false for a key that
+// is absent (the write creates it with a fresh counter).
+func (t *Tx) lfuKeep(tb *kvtable.Table, key []byte) (field uint32, ok bool) {
+	e, ok := tb.Get(key)
+	if !ok || t.Expired(e) {
+		return 0, false
+	}
+	if t.NoTouch || (unsafe.SliceData(key) == t.lfuKey && len(key) == t.lfuLen) {
+		return e.Access(), true
+	}
+	return t.ks.touched(e.Access(), t.Now), true
 }
 
 // IsExpired reports whether key is present in db but past its time (not
@@ -105,11 +128,13 @@ func (t *Tx) expire(sh *shard, tb *kvtable.Table, db int, key []byte) {
 		k := append([]byte(nil), key...)
 		tb.Delete(key)
 		sh.stats.ExpiredKeys++
+		t.ks.account(sh, db, tb)
 		t.ks.onExpire(db, k)
 		return
 	}
 	tb.Delete(key)
 	sh.stats.ExpiredKeys++
+	t.ks.account(sh, db, tb)
 }
 
 // Get looks key up for reading (counted in keyspace_hits/misses).
@@ -164,10 +189,7 @@ func (t *Tx) SetString(key, val []byte, expireAt int64) {
 
 // SetStringEnc stores a string with an explicit encoding (APPEND leaves raw).
 func (t *Tx) SetStringEnc(key, val []byte, enc uint8, expireAt int64) {
-	_, tb := t.table(t.DB, key)
-	if !tb.SetBytes(key, KindString, enc, val, expireAt) {
-		t.created(t.DB, key)
-	}
+	t.SetBytesIn(t.DB, key, KindString, enc, val, expireAt)
 }
 
 // created tells the OnNew hook about a key a write just created.
@@ -184,8 +206,17 @@ func (t *Tx) SetObj(key []byte, kind kvtable.Kind, obj any, expireAt int64) {
 
 // SetObjIn stores an object value in database db with flags.
 func (t *Tx) SetObjIn(db int, key []byte, kind kvtable.Kind, flags uint8, obj any, expireAt int64) {
-	_, tb := t.table(db, key)
+	sh, tb := t.table(db, key)
+	var keep uint32
+	var kept bool
+	if t.lfu {
+		keep, kept = t.lfuKeep(tb, key)
+	}
 	existed := tb.SetObj(key, kind, flags, obj, expireAt)
+	if kept {
+		tb.Touch(key, keep)
+	}
+	t.ks.account(sh, db, tb)
 	if !existed {
 		t.created(db, key)
 	}
@@ -214,8 +245,18 @@ type ReadyKey struct {
 
 // SetBytesIn stores a byte value in database db.
 func (t *Tx) SetBytesIn(db int, key []byte, kind kvtable.Kind, flags uint8, val []byte, expireAt int64) {
-	_, tb := t.table(db, key)
-	if !tb.SetBytes(key, kind, flags, val, expireAt) {
+	sh, tb := t.table(db, key)
+	var keep uint32
+	var kept bool
+	if t.lfu {
+		keep, kept = t.lfuKeep(tb, key)
+	}
+	existed := tb.SetBytes(key, kind, flags, val, expireAt)
+	if kept {
+		tb.Touch(key, keep)
+	}
+	t.ks.account(sh, db, tb)
+	if !existed {
 		t.created(db, key)
 	}
 }
@@ -225,7 +266,7 @@ func (t *Tx) Delete(key []byte) bool { return t.DeleteIn(t.DB, key) }
 
 // DeleteIn removes key from database db.
 func (t *Tx) DeleteIn(db int, key []byte) bool {
-	_, tb, _, ok := t.lookup(db, key)
+	sh, tb, _, ok := t.lookup(db, key)
 	if !ok {
 		return false
 	}
@@ -234,31 +275,39 @@ func (t *Tx) DeleteIn(db int, key []byte) bool {
 		// (XREADGROUP answers so); the others wait again.
 		t.Ready = append(t.Ready, ReadyKey{DB: db, Key: string(key)})
 	}
-	return tb.Delete(key)
+	ok = tb.Delete(key)
+	t.ks.account(sh, db, tb)
+	return ok
 }
 
 // SetExpire sets key's absolute expire time in ms (0 = persist). The key
 // must exist; it reports whether it did.
 func (t *Tx) SetExpire(key []byte, at int64) bool {
-	_, tb, _, ok := t.lookup(t.DB, key)
+	sh, tb, _, ok := t.lookup(t.DB, key)
 	if !ok {
 		return false
 	}
-	return tb.SetExpire(key, at)
+	ok = tb.SetExpire(key, at)
+	t.ks.account(sh, t.DB, tb)
+	return ok
 }
 
 // Append appends to a string value (creating it) and returns the new length.
 func (t *Tx) Append(key, data []byte) int {
-	_, tb := t.table(t.DB, key)
-	return tb.AppendBytes(key, KindString, EncRaw, data)
+	sh, tb := t.table(t.DB, key)
+	n := tb.AppendBytes(key, KindString, EncRaw, data)
+	t.ks.account(sh, t.DB, tb)
+	return n
 }
 
 // MutableString returns key's string value extended to n bytes, for
 // in-place edits until the next mutation; the value becomes raw.
 func (t *Tx) MutableString(key []byte, n int) []byte {
-	_, tb := t.table(t.DB, key)
+	sh, tb := t.table(t.DB, key)
 	tb.SetFlags(key, EncRaw)
-	return tb.MutableBytes(key, n)
+	b := tb.MutableBytes(key, n)
+	t.ks.account(sh, t.DB, tb)
+	return b
 }
 
 // Table exposes the table of database db in shard i for whole-keyspace
@@ -288,7 +337,9 @@ func (t *Tx) DBSize() int {
 // FlushDB empties database db. Needs every shard.
 func (t *Tx) FlushDB(db int) {
 	for i := range t.ks.shards {
-		t.Table(i, db).Clear()
+		tb := t.Table(i, db)
+		tb.Clear()
+		t.ks.account(&t.ks.shards[i], db, tb)
 	}
 }
 
@@ -298,5 +349,6 @@ func (t *Tx) SwapDB(a, b int) {
 		t.Table(i, a)
 		sh := &t.ks.shards[i]
 		sh.tables[a], sh.tables[b] = sh.tables[b], sh.tables[a]
+		sh.seen[a], sh.seen[b] = sh.seen[b], sh.seen[a]
 	}
 }

@@ -339,6 +339,7 @@ const (
 
 const (
 	BGSaveInProgress = "ERR Background save already in progress"
+	Loading          = "LOADING Redis is loading the dataset in memory"
 	BGSaveBusyAOF    = "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible."
 	AOFRewriteBusy   = "ERR Background append only file rewriting already in progress"
 	AOFRewriteFailed = "ERR Can't execute an AOF background rewriting. Please check the server logs for more information."
@@ -354,11 +355,32 @@ const (
 	MisconfBGSave    = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
 )
 
+// ---- Memory limit (maxmemory) ----
+
+const (
+	OOM       = "OOM command not allowed when used memory > 'maxmemory'."
+	NoLFU     = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+	LFUNoIdle = "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+)
+
+// ExecAbortBecause is the reply to an EXEC the gate refused (OOM, MISCONF):
+// Redis discards the transaction and says why.
+func ExecAbortBecause(msg string) string {
+	return "EXECABORT Transaction discarded because of: " + msg
+}
+
 // ---- Access control lists (ACL, AUTH against users) ----
 
 const (
-	ACLNoPermKey          = "NOPERM this user has no permissions to access one of the keys used as arguments"
-	ACLNoPermChannel      = "NOPERM this user has no permissions to access one of the channels used as arguments"
+	ACLNoPermKey     = "NOPERM this user has no permissions to access one of the keys used as arguments"
+	ACLNoPermChannel = "NOPERM this user has no permissions to access one of the channels used as arguments"
+	// ACLExecChanged starts the refusal of a queued command whose user
+	// lost the permission before EXEC; the reason follows.
+	ACLExecChanged = "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: "
+	// ProtectedMode is written to a connection from a remote address, which
+	// is then closed, while protected mode is on and the default user
+	// takes no password.
+	ProtectedMode         = "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
 	ACLBadUsername        = "ERR Usernames can't contain spaces or null characters"
 	ACLDefaultUndeletable = "ERR The 'default' user cannot be removed"
 	ACLGenpassRange       = "ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096"

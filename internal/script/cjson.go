@@ -105,7 +105,7 @@ func (st *State) jsonAppend(b []byte, v lua.LValue, depth int) ([]byte, string) 
 		b = append(b, '{')
 		first := true
 		var m string
-		x.ForEach(func(k, val lua.LValue) {
+		eachPair(x, func(k, val lua.LValue) {
 			if m != "" {
 				return
 			}
@@ -138,7 +138,7 @@ func (st *State) jsonAppend(b []byte, v lua.LValue, depth int) ([]byte, string) 
 func jsonArrayLen(t *lua.LTable) (int, bool, string) {
 	maxKey, items := 0, 0
 	arr := true
-	t.ForEach(func(k, _ lua.LValue) {
+	eachPair(t, func(k, _ lua.LValue) {
 		if !arr {
 			return
 		}

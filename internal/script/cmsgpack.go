@@ -94,9 +94,9 @@ func mpEncode(b []byte, v lua.LValue, level int) []byte {
 			return b
 		}
 		cnt := 0
-		x.ForEach(func(_, _ lua.LValue) { cnt++ })
+		eachPair(x, func(_, _ lua.LValue) { cnt++ })
 		b = mpLen(b, cnt, 0x80, 0xde, 0xdf)
-		x.ForEach(func(k, val lua.LValue) {
+		eachPair(x, func(k, val lua.LValue) {
 			b = mpEncode(b, k, level+1)
 			b = mpEncode(b, val, level+1)
 		})
@@ -152,7 +152,7 @@ func mpInt(b []byte, n int64) []byte {
 func mpArrayLen(t *lua.LTable) (int, bool) {
 	count, maxKey := 0, 0
 	arr := true
-	t.ForEach(func(k, _ lua.LValue) {
+	eachPair(t, func(k, _ lua.LValue) {
 		n, ok := k.(lua.LNumber)
 		if !ok || float64(n) < 1 || float64(n) != math.Trunc(float64(n)) {
 			arr = false

@@ -47,9 +47,9 @@ func (st *State) appendValue(dst []byte, v lua.LValue, proto, depth int) []byte 
 		}
 		if m, ok := x.RawGetString("map").(*lua.LTable); ok {
 			n := 0
-			m.ForEach(func(_, _ lua.LValue) { n++ })
+			eachPair(m, func(_, _ lua.LValue) { n++ })
 			dst = resp.AppendMapLen(dst, n, proto)
-			m.ForEach(func(k, val lua.LValue) {
+			eachPair(m, func(k, val lua.LValue) {
 				dst = st.appendValue(dst, k, proto, depth+1)
 				dst = st.appendValue(dst, val, proto, depth+1)
 			})
@@ -57,9 +57,9 @@ func (st *State) appendValue(dst []byte, v lua.LValue, proto, depth int) []byte 
 		}
 		if s, ok := x.RawGetString("set").(*lua.LTable); ok {
 			n := 0
-			s.ForEach(func(_, _ lua.LValue) { n++ })
+			eachPair(s, func(_, _ lua.LValue) { n++ })
 			dst = resp.AppendSetLen(dst, n, proto)
-			s.ForEach(func(k, _ lua.LValue) {
+			eachPair(s, func(k, _ lua.LValue) {
 				dst = st.appendValue(dst, k, proto, depth+1)
 			})
 			return dst
@@ -75,4 +75,15 @@ func (st *State) appendValue(dst []byte, v lua.LValue, proto, depth int) []byte 
 		return dst
 	}
 	return resp.AppendNullBulk(dst, proto)
+}
+
+// eachPair visits t's pairs in a stable order, the array part and then
+// the other keys as they were inserted (lua_next's order in gopher-lua).
+// LTable.ForEach ranges over Go maps, whose order changes from run to
+// run, which would make replies (RESP3 maps, cjson objects) differ
+// between two calls of one script.
+func eachPair(t *lua.LTable, fn func(k, v lua.LValue)) {
+	for k, v := t.Next(lua.LNil); k != lua.LNil; k, v = t.Next(k) {
+		fn(k, v)
+	}
 }

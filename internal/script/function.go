@@ -308,7 +308,7 @@ func (st *State) registerFunction(L *lua.LState) int {
 		}
 		hasName := false
 		var bad string
-		t.ForEach(func(k, v lua.LValue) {
+		eachPair(t, func(k, v lua.LValue) {
 			if bad != "" {
 				return
 			}

@@ -96,7 +96,17 @@ func (st *State) redisLib() *lua.LTable {
 			if L.GetTop() == 0 {
 				raise(L, "ERR Please specify at least one argument for this redis lib call")
 			}
-			L.Push(lua.LTrue)
+			if msg := st.args(L); msg != "" {
+				raise(L, msg)
+			}
+			ok := true
+			if c, is := st.host.(ACLChecker); is {
+				var msg string
+				if ok, msg = c.ACLCheck(st.argv); msg != "" {
+					raise(L, msg)
+				}
+			}
+			L.Push(lua.LBool(ok))
 			return 1
 		},
 		"register_function": st.registerFunction,
@@ -158,6 +168,31 @@ func trimCRLF(s string) string {
 	return s
 }
 
+// args converts the Lua arguments into st.argv, or returns the error.
+func (st *State) args(L *lua.LState) string {
+	n := L.GetTop()
+	st.arena = st.arena[:0]
+	offs := make([]int, 0, 8)
+	for i := 1; i <= n; i++ {
+		switch v := L.Get(i).(type) {
+		case lua.LString:
+			st.arena = append(st.arena, v...)
+		case lua.LNumber:
+			st.arena = append(st.arena, fmtNum(float64(v))...)
+		default:
+			return "ERR Lua redis lib command arguments must be strings or integers"
+		}
+		offs = append(offs, len(st.arena))
+	}
+	st.argv = st.argv[:0]
+	start := 0
+	for _, end := range offs {
+		st.argv = append(st.argv, st.arena[start:end:end])
+		start = end
+	}
+	return ""
+}
+
 // call is redis.call (raise) and redis.pcall.
 func (st *State) call(L *lua.LState, raiseErr bool) int {
 	n := L.GetTop()
@@ -171,24 +206,8 @@ func (st *State) call(L *lua.LState, raiseErr bool) int {
 	if n == 0 {
 		return fail("ERR Please specify at least one argument for this redis lib call")
 	}
-	st.arena = st.arena[:0]
-	offs := make([]int, 0, 8)
-	for i := 1; i <= n; i++ {
-		switch v := L.Get(i).(type) {
-		case lua.LString:
-			st.arena = append(st.arena, v...)
-		case lua.LNumber:
-			st.arena = append(st.arena, fmtNum(float64(v))...)
-		default:
-			return fail("ERR Lua redis lib command arguments must be strings or integers")
-		}
-		offs = append(offs, len(st.arena))
-	}
-	st.argv = st.argv[:0]
-	start := 0
-	for _, end := range offs {
-		st.argv = append(st.argv, st.arena[start:end:end])
-		start = end
+	if msg := st.args(L); msg != "" {
+		return fail(msg)
 	}
 	if st.host == nil {
 		return fail("ERR redis.call is not available here")

@@ -18,6 +18,13 @@ type Host interface {
 	Log(level int, msg string)
 }
 
+// ACLChecker is a Host that answers redis.acl_check_cmd: whether the
+// script's user may run argv, or an error text for an unknown command.
+// Without it every call is allowed.
+type ACLChecker interface {
+	ACLCheck(argv [][]byte) (ok bool, errMsg string)
+}
+
 // Log levels of redis.log.
 const (
 	LogDebug = iota

@@ -105,6 +105,10 @@ func (s *Server) dispatch(c *client, argv [][]byte) bool {
 		c.replyRejected(cmd, msg)
 		return true
 	}
+	if msg := s.evictBeforeCommand(c, cmd); msg != "" {
+		c.replyRejected(cmd, msg)
+		return true
+	}
 	if !s.persist.lastBgOK.Load() && (cmd.Flags&command.FlagWrite != 0 || cmd.Name == "ping" ||
 		(cmd.Name == "exec" && c.multi != nil && c.multi.flags&command.FlagWrite != 0)) {
 		// As Redis: a failed background save with save points set stops
@@ -113,6 +117,10 @@ func (s *Server) dispatch(c *client, argv [][]byte) bool {
 			c.replyRejected(cmd, msg)
 			return true
 		}
+	}
+	if s.persist.loading.Load() && cmd.Flags&command.FlagLoading == 0 {
+		c.replyRejected(cmd, rerr.Loading)
+		return true
 	}
 	if c.subscribed() && c.proto == 2 && !allowedSubscribed(cmd) {
 		c.replyRejected(cmd, rerr.SubscribedContext(cmd.FullName()))
@@ -261,11 +269,19 @@ func (s *Server) lockFor(c *client, h *handler, mask uint64) bool {
 // replyRejected answers a command refused before execution. Inside MULTI
 // the refusal dooms the transaction.
 func (c *client) replyRejected(cmd *command.Command, msg string) {
-	if c.multi != nil {
-		c.multi.aborted = true
-	}
 	if cmd != nil {
 		c.loop.stats.cmd[cmd.ID].rejected.Add(1)
+	}
+	if c.multi != nil && cmd != nil && cmd.Name == "exec" {
+		// A refused EXEC (OOM, MISCONF) discards the transaction, as
+		// Redis does, saying why.
+		c.endMulti()
+		c.unwatchAll()
+		c.replyError(rerr.ExecAbortBecause(msg))
+		return
+	}
+	if c.multi != nil {
+		c.multi.aborted = true
 	}
 	c.replyError(msg)
 }

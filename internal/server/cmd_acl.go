@@ -14,6 +14,7 @@ import (
 	"github.com/taconite/taconite/internal/command"
 	"github.com/taconite/taconite/internal/config"
 	"github.com/taconite/taconite/internal/rerr"
+	"golang.org/x/sys/unix"
 )
 
 // Access control lists: ACL commands, users, and the per-command check the
@@ -55,27 +56,32 @@ type aclState struct {
 	// that unrelated configuration reloads do not reset its passwords.
 	pass     string
 	startErr error
+	notices  []string
 }
 
 // newACLState builds the users at startup: the default user with
-// requirepass, then the "user" directives, then the aclfile.
+// requirepass, then the "user" directives, then the aclfile. What Redis
+// would log about them (and whether it would refuse to start) is kept
+// for ReportACLStartup.
 func newACLState(cfg *config.Config) *aclState {
 	st := &aclState{reg: acl.NewRegistry(command.Default())}
 	st.reg.SetPubsubDefault(cfg.String("acl-pubsub-default") == "allchannels")
 	st.pass = cfg.String("requirepass")
 	st.reg.SetDefaultPassword(st.pass)
+	cfg.SetUserLines(st.reg.Lines)
 	dirs := cfg.Users()
 	file := cfg.String("aclfile")
 	switch {
 	case file != "" && len(dirs) > 0:
 		st.startErr = errors.New("Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.")
 	case len(dirs) > 0:
-		// Users not named keep existing: only the default user is.
-		users, err := acl.FromDirectives(st.reg.Table(), dirs, st.reg.PubsubDefault())
+		users, notices, err := acl.FromDirectives(st.reg.Table(), dirs, st.reg.PubsubDefault())
+		st.notices = notices
 		if err != nil {
-			st.startErr = err
+			st.startErr = errors.New(err.Error() + "\nCritical error while loading ACLs. Exiting.")
 			break
 		}
+		// Only the default user exists before: keep it when not named.
 		if users["default"] == nil {
 			users["default"] = st.reg.Default().User()
 		}
@@ -88,9 +94,21 @@ func newACLState(cfg *config.Config) *aclState {
 	return st
 }
 
-// ACLStartupError is the error that would make Redis refuse to start
-// (bad user directives or aclfile), or nil.
-func (s *Server) ACLStartupError() error { return s.acl.startErr }
+// ReportACLStartup logs what loading the users at startup gave (disabled
+// users, errors) as Redis does, and returns the error that must stop the
+// server (bad user directives, a bad aclfile, both given), or nil.
+func (s *Server) ReportACLStartup() error {
+	for _, n := range s.acl.notices {
+		s.log.Noticef("%s", n)
+	}
+	if err := s.acl.startErr; err != nil {
+		for _, l := range strings.Split(err.Error(), "\n") {
+			s.log.Warningf("%s", l)
+		}
+		return err
+	}
+	return nil
+}
 
 // loadFile replaces the users with an ACL file's; "" or the error text.
 func (st *aclState) loadFile(path string) string {
@@ -150,6 +168,25 @@ func (s *Server) defaultOpen() bool {
 	return u.Enabled && u.NoPass
 }
 
+// protectedDenied reports whether protected mode refuses a connection
+// from peer: protected-mode is on, the default user takes no password, and
+// the peer is neither 127.0.0.1, ::1 nor a unix socket. The test is Redis's
+// exactly: other loopback addresses (127.0.0.2) count as remote.
+func (s *Server) protectedDenied(peer unix.Sockaddr) bool {
+	if !s.cfg.Bool("protected-mode") || !s.acl.reg.Default().User().NoPass {
+		return false
+	}
+	switch a := peer.(type) {
+	case *unix.SockaddrInet4:
+		return a.Addr != [4]byte{127, 0, 0, 1}
+	case *unix.SockaddrInet6:
+		return a.Addr != [16]byte{15: 1}
+	case *unix.SockaddrUnix:
+		return false
+	}
+	return true
+}
+
 // aclEntry is the client's user.
 func (c *client) aclEntry() *acl.Entry {
 	if e := c.acl.entry.Load(); e != nil {
@@ -165,29 +202,13 @@ func (c *client) userName() string { return c.aclEntry().Name() }
 // client's user's rules, or "" when it may run. The gate calls it after
 // authentication, before the keys are locked.
 func (s *Server) aclDenied(c *client, cmd *command.Command, argv [][]byte) string {
-	e := c.acl.entry.Load()
-	if e == nil {
-		e = s.acl.reg.Default()
-	}
-	u := e.User()
-	if u.Unrestricted() {
-		return ""
-	}
-	r, pos := u.Check(cmd, argv, &c.acl.keys)
-	if r == acl.OK {
-		return ""
-	}
 	ctx := acl.CtxToplevel
 	if c.multi != nil {
 		ctx = acl.CtxMulti
 	}
-	obj := cmd.FullName()
-	if r == acl.DeniedKey || r == acl.DeniedChannel {
-		obj = string(argv[pos])
-	}
-	c.lastCmd.Store(cmd)
-	s.aclLog(c, r, ctx, obj, e.Name())
-	switch r {
+	switch s.aclCheck(c, cmd, argv, ctx, cmd) {
+	case acl.OK:
+		return ""
 	case acl.DeniedCommand:
 		return rerr.ACLNoPermCommand(cmd.FullName())
 	case acl.DeniedKey:
@@ -197,6 +218,83 @@ func (s *Server) aclDenied(c *client, cmd *command.Command, argv [][]byte) strin
 	}
 }
 
+// aclCheck checks a call against client c's user and logs a denial in
+// ACL LOG under context ctx. current, when not nil, becomes the client's
+// current command first: the one the log's client info names.
+func (s *Server) aclCheck(c *client, cmd *command.Command, argv [][]byte, ctx string, current *command.Command) acl.Reason {
+	e := c.acl.entry.Load()
+	if e == nil {
+		e = s.acl.reg.Default()
+	}
+	u := e.User()
+	if u.Unrestricted() {
+		return acl.OK
+	}
+	r, pos := u.Check(cmd, argv, &c.acl.keys)
+	if r == acl.OK {
+		return acl.OK
+	}
+	obj := cmd.FullName()
+	if r == acl.DeniedKey || r == acl.DeniedChannel {
+		obj = string(argv[pos])
+	}
+	if current != nil {
+		c.lastCmd.Store(current)
+	}
+	s.aclLog(c, r, ctx, obj, e.Name())
+	return r
+}
+
+// aclExecDenied is the error of a queued command that the client's user
+// may no longer run when EXEC runs it (its rules changed meanwhile), or "".
+func (s *Server) aclExecDenied(c *client, cmd *command.Command, argv [][]byte) string {
+	if c.aclEntry().User().Unrestricted() {
+		return ""
+	}
+	var why string
+	// The log's client info names EXEC, as in Redis.
+	switch s.aclCheck(c, cmd, argv, acl.CtxMulti, s.table.Lookup([]byte("exec"))) {
+	case acl.OK:
+		return ""
+	case acl.DeniedCommand:
+		why = "no permission to execute the command or subcommand"
+	case acl.DeniedKey:
+		why = "no permission to touch the specified keys"
+	default:
+		why = "no permission to access one of the channels used as arguments"
+	}
+	return rerr.ACLExecChanged + why
+}
+
+// aclScriptDenied is the error of a redis.call the script's user may not
+// make, or "".
+func (s *Server) aclScriptDenied(c *client, cmd *command.Command, argv [][]byte) string {
+	switch s.aclCheck(c, cmd, argv, acl.CtxLua, nil) {
+	case acl.OK:
+		return ""
+	case acl.DeniedCommand:
+		return rerr.ScriptACLCommand
+	case acl.DeniedKey:
+		return rerr.ScriptACLKey
+	default:
+		return rerr.ScriptACLChannel
+	}
+}
+
+// aclScriptCheck is redis.acl_check_cmd: whether the script's user may
+// run argv (not logged), or an error for an unknown command.
+func (s *Server) aclScriptCheck(c *client, argv [][]byte) (bool, string) {
+	cmd := s.table.Lookup(argv[0])
+	if cmd != nil && cmd.Subcommands != nil && len(argv) >= 2 {
+		cmd = cmd.Sub(argv[1])
+	}
+	if cmd == nil {
+		return false, rerr.ScriptACLBadCommand
+	}
+	r, _ := c.aclEntry().User().Check(cmd, argv, &c.acl.keys)
+	return r == acl.OK, ""
+}
+
 // aclLog records a denial in ACL LOG.
 func (s *Server) aclLog(c *client, r acl.Reason, ctx, obj, user string) {
 	max := int(s.cfg.Int("acllog-max-len"))
@@ -204,19 +302,26 @@ func (s *Server) aclLog(c *client, r acl.Reason, ctx, obj, user string) {
 }
 
 // authenticate checks credentials (user nil: the default user) and, when
-// they are right, makes the client that user. A failure is logged.
-func (c *client) authenticate(user, pass []byte, cmdName string) bool {
+// they are right, makes the client that user. A failure is logged, under
+// the command's name as the client typed it (as Redis does).
+func (c *client) authenticate(user, pass, cmdName []byte) bool {
 	name := "default"
 	if user != nil {
 		name = string(user)
 	}
 	e := c.s.acl.reg.Get(name)
 	if e == nil || !e.User().CheckPassword(pass) {
-		ctx := acl.CtxToplevel
-		if c.multi != nil {
-			ctx = acl.CtxMulti
+		// The log's client info names the current command: AUTH or
+		// HELLO, or EXEC when the AUTH was queued. noBlock is set while
+		// EXEC runs the queue (AUTH cannot run in scripts).
+		ctx, current := acl.CtxToplevel, cmdName
+		if c.multi != nil || c.noBlock {
+			ctx, current = acl.CtxMulti, []byte("exec")
 		}
-		c.s.aclLog(c, acl.DeniedAuth, ctx, cmdName, name)
+		if cmd := c.s.table.Lookup(current); cmd != nil {
+			c.lastCmd.Store(cmd)
+		}
+		c.s.aclLog(c, acl.DeniedAuth, ctx, string(cmdName), name)
 		return false
 	}
 	c.acl.entry.Store(e)

@@ -1,13 +1,21 @@
 package server_test
 
 import (
+	"bufio"
+	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/taconite/taconite/internal/acl"
+	"github.com/taconite/taconite/internal/command"
+	"github.com/taconite/taconite/internal/config"
+	"github.com/taconite/taconite/internal/logging"
+	"github.com/taconite/taconite/internal/server"
 	"github.com/taconite/taconite/internal/servertest"
 )
 
@@ -387,5 +395,190 @@ func TestACLLogGroupsAndTrims(t *testing.T) {
 	c.Do("GET", "c")
 	if got := admin.Do("ACL", "LOG"); !strings.HasPrefix(got, "*1\r\n") || !strings.Contains(got, "$6\r\nobject\r\n$1\r\nc\r\n") {
 		t.Fatalf("trimmed ACL LOG: %q", got)
+	}
+}
+
+// TestACLStartupErrors: the texts redis-server 7.0.15 logs when it refuses
+// to start over its users (checked by running it with the same arguments).
+func TestACLStartupErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.acl")
+	os.WriteFile(bad, []byte("user bob on foo\nuser x (~a\nuser y on +nosuch\n"), 0o644)
+	cases := []struct {
+		args []string
+		want string // "" when the server starts
+	}{
+		{[]string{"--user", "alice", "on", ">pw", "+@all"}, ""},
+		{[]string{"--user", "alice", "on", "+nosuch"}, "# Error loading ACL rule '+nosuch' for the user named 'alice': Unknown command or category name in ACL\n" +
+			"# Critical error while loading ACLs. Exiting.\n"},
+		{[]string{"--user", "alice on >pw"}, "# Spaces not allowed in ACL usernames\n# Critical error while loading ACLs. Exiting.\n"},
+		{[]string{"--user", "alice", "on", "--aclfile", bad}, "# Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.\n"},
+		{[]string{"--aclfile", bad}, "# Aborting Redis startup because of ACL errors: " + bad + ":1: Syntax error. " + bad + ":2: Unmatched parenthesis in selector definition." +
+			bad + ":3: Error in applying operation '+nosuch': Unknown command or category name in ACL. WARNING: ACL errors detected, no change to the previously active ACL rules was performed\n"},
+		{[]string{"--aclfile", filepath.Join(dir, "none.acl")}, "# Aborting Redis startup because of ACL errors: Error loading ACLs, opening file '" + filepath.Join(dir, "none.acl") + "': No such file or directory\n"},
+		{[]string{"--user", "bob"}, "* The user 'bob' is disabled (there is no 'on' modifier in the user description). Make sure this is not a configuration error.\n"},
+	}
+	for _, tc := range cases {
+		cfg := config.New()
+		if err := cfg.LoadArgs(tc.args); err != nil {
+			t.Fatalf("%q: %v", tc.args, err)
+		}
+		var out strings.Builder
+		srv := server.NewWithOptions(cfg, server.Options{Logger: logging.New(&out, logging.Notice)})
+		err := srv.ReportACLStartup()
+		// Drop each line's "pid:M date " prefix.
+		var got strings.Builder
+		for _, l := range strings.SplitAfter(out.String(), "\n") {
+			if f := strings.SplitN(l, " ", 6); len(f) == 6 {
+				got.WriteString(f[5])
+			}
+		}
+		if got.String() != tc.want || (err != nil) != (tc.want != "" && tc.want[0] == '#') {
+			t.Errorf("%q: err %v, logged %q\nwant %q", tc.args, err, got.String(), tc.want)
+		}
+	}
+}
+
+// TestACLUserDirectiveChecks: the config loader rejects bad rules of a
+// user directive as redis-server does (unknown commands wait for startup).
+func TestACLUserDirectiveChecks(t *testing.T) {
+	tb := command.Default()
+	for _, tc := range []struct{ line, want string }{
+		{"user alice on >pw ~* foo", "Error in user declaration '>pw': Syntax error"},
+		{"user alice on >pw (~a +get", "Error in user declaration 'on': Unknown command or category name in ACL"},
+		{"user alice on +nosuch", ""},
+		{"user alice on ~* ~a", "Error in user declaration 'on': Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid and does not have any effect. Try 'resetkeys' to start with an empty list of patterns"},
+	} {
+		cfg := config.New()
+		cfg.SetChecks(config.Checks{UserRules: func(r []string) (int, string) { return acl.CheckRules(tb, r, false) }})
+		err := cfg.LoadString(tc.line, "")
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s: %v, want %q", tc.line, err, tc.want)
+		}
+	}
+}
+
+// TestACLConfigRewriteUsers: without an aclfile CONFIG REWRITE writes every
+// user as a "user" line, reusing the old lines' places (as Redis).
+func TestACLConfigRewriteUsers(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.conf")
+	os.WriteFile(path, []byte("user alice on >pw ~k* +get\nuser default on nopass ~* +@all\n"), 0o644)
+	cfg := config.New()
+	if err := cfg.LoadArgs([]string{path, "--save", "", "--appendonly", "no"}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.NewWithOptions(cfg, server.Options{Logger: logging.Discard(), Listeners: []net.Listener{l}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { srv.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	nc, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	rd := bufio.NewReader(nc)
+	do := func(args ...string) string {
+		fmt.Fprintf(nc, "*%d\r\n", len(args))
+		for _, a := range args {
+			fmt.Fprintf(nc, "$%d\r\n%s\r\n", len(a), a)
+		}
+		line, _ := rd.ReadString('\n')
+		return line
+	}
+	do("ACL", "SETUSER", "bob", "on", ">x", "(~a +set)")
+	if got := do("CONFIG", "REWRITE"); got != "+OK\r\n" {
+		t.Fatalf("REWRITE: %q", got)
+	}
+	data, _ := os.ReadFile(path)
+	want := "user alice on #30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4 ~k* resetchannels -@all +get\n" +
+		"user bob on #2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881 resetchannels -@all (~a resetchannels -@all +set)\n"
+	if !strings.HasPrefix(string(data), want) || !strings.Contains(string(data), "\nuser default on nopass sanitize-payload ~* resetchannels +@all\n") {
+		t.Fatalf("rewritten:\n%s", data)
+	}
+}
+
+// TestACLLogContexts: denials inside scripts are logged in the lua
+// context naming the script's command, re-checks at EXEC and queued AUTH
+// failures in the multi context naming EXEC, and redis.acl_check_cmd logs
+// nothing (as redis-server 7.0.15).
+func TestACLLogContexts(t *testing.T) {
+	s := servertest.Start(t)
+	admin := s.Dial(t)
+	admin.Do("ACL", "SETUSER", "lc", "on", "nopass", "~a*", "&*", "+@all", "-set")
+	c := s.Dial(t)
+	c.Do("AUTH", "lc", "x")
+	if got := c.Do("EVAL", "return redis.acl_check_cmd('set','a','1')", "0"); got != "$-1\r\n" {
+		t.Fatalf("acl_check_cmd: %q", got)
+	}
+	if got := admin.Do("ACL", "LOG"); got != "*0\r\n" {
+		t.Fatalf("acl_check_cmd logged: %q", got)
+	}
+	if got := c.Do("EVAL_RO", "return redis.pcall('get','b')", "0"); got != "-ERR The user executing the script can't access at least one of the keys mentioned in the command arguments\r\n" {
+		t.Fatalf("pcall: %q", got)
+	}
+	entry := func(i int) string {
+		t.Helper()
+		got := admin.Do("ACL", "LOG")
+		parts := strings.Split(got, "*14\r\n")
+		if len(parts) <= i {
+			t.Fatalf("ACL LOG: %q", got)
+		}
+		return parts[i]
+	}
+	if e := entry(1); !strings.Contains(e, "$3\r\nkey\r\n$7\r\ncontext\r\n$3\r\nlua\r\n$6\r\nobject\r\n$1\r\nb\r\n") || !strings.Contains(e, " cmd=eval_ro user=lc ") {
+		t.Fatalf("lua entry: %q", e)
+	}
+	c.Do("MULTI")
+	c.Do("GET", "a1")
+	c.Do("AUTH", "nosuch", "x")
+	admin.Do("ACL", "SETUSER", "lc", "-get")
+	if got := c.Do("EXEC"); !strings.HasPrefix(got, "*2\r\n-NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: no permission to execute the command or subcommand\r\n-WRONGPASS") {
+		t.Fatalf("EXEC: %q", got)
+	}
+	if e := entry(1); !strings.Contains(e, "$4\r\nauth\r\n$7\r\ncontext\r\n$5\r\nmulti\r\n$6\r\nobject\r\n$4\r\nAUTH\r\n$8\r\nusername\r\n$6\r\nnosuch\r\n") || !strings.Contains(e, " cmd=exec ") {
+		t.Fatalf("queued AUTH entry: %q", e)
+	}
+	if e := entry(2); !strings.Contains(e, "$7\r\ncommand\r\n$7\r\ncontext\r\n$5\r\nmulti\r\n$6\r\nobject\r\n$3\r\nget\r\n") || !strings.Contains(e, " cmd=exec ") {
+		t.Fatalf("EXEC entry: %q", e)
+	}
+}
+
+// TestACLClientKillUserAndLoad: CLIENT KILL USER closes that user's
+// connections; ACL LOAD closes every connection of a user other than the
+// default, even one the file keeps, and the caller after its reply (as
+// redis-server 7.0.15).
+func TestACLClientKillUserAndLoad(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "users.acl")
+	os.WriteFile(path, []byte("user default on nopass ~* &* +@all\nuser keep on nopass ~* &* +@all\n"), 0o644)
+	s := servertest.Start(t, "--aclfile", path)
+	admin := s.Dial(t)
+	k1, k2, d := s.Dial(t), s.Dial(t), s.Dial(t)
+	k1.Do("AUTH", "keep", "x")
+	k2.Do("AUTH", "keep", "x")
+	d.Do("PING")
+	if got := admin.Do("CLIENT", "KILL", "USER", "nosuch"); got != "-ERR No such user 'nosuch'\r\n" {
+		t.Fatalf("unknown user: %q", got)
+	}
+	if got := admin.Do("CLIENT", "KILL", "USER", "keep"); got != ":2\r\n" {
+		t.Fatalf("CLIENT KILL USER: %q", got)
+	}
+	expectClosed(t, k1)
+	expectClosed(t, k2)
+	if got := d.Do("PING"); got != "+PONG\r\n" {
+		t.Fatalf("default user's client: %q", got)
+	}
+	k3 := s.Dial(t)
+	k3.Do("AUTH", "keep", "x")
+	if got := k3.Do("ACL", "LOAD"); got != "+OK\r\n" {
+		t.Fatalf("ACL LOAD: %q", got)
+	}
+	expectClosed(t, k3)
+	if got := d.Do("PING"); got != "+PONG\r\n" {
+		t.Fatalf("default user's client after LOAD: %q", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/taconite/taconite/internal/acl"
 	"github.com/taconite/taconite/internal/rerr"
 )
 
@@ -82,7 +83,7 @@ func cmdAuth(c *client, argv [][]byte) {
 	} else {
 		user, pass = argv[1], argv[2]
 	}
-	if !c.authenticate(user, pass, "auth") {
+	if !c.authenticate(user, pass, argv[0]) {
 		c.replyError(rerr.WrongPass)
 		return
 	}
@@ -120,7 +121,7 @@ func cmdHello(c *client, argv [][]byte) {
 		more := len(argv) - j - 1
 		switch {
 		case eq(argv[j], "auth") && more >= 2:
-			if !c.authenticate(argv[j+1], argv[j+2], "hello") {
+			if !c.authenticate(argv[j+1], argv[j+2], argv[0]) {
 				c.replyError(rerr.WrongPass)
 				return
 			}
@@ -445,7 +446,7 @@ func cmdClientKill(c *client, argv [][]byte) {
 	var (
 		id             int64
 		typ, addr, lad []byte
-		user           []byte
+		user           *acl.Entry
 		skipme         = true
 	)
 	if len(argv)%2 != 0 {
@@ -473,11 +474,10 @@ func cmdClientKill(c *client, argv [][]byte) {
 		case eq(argv[j], "laddr"):
 			lad = v
 		case eq(argv[j], "user"):
-			if string(v) != "default" {
+			if user = s.acl.reg.Get(string(v)); user == nil {
 				c.replyError(rerr.Clean("ERR No such user '" + string(v) + "'"))
 				return
 			}
-			user = v
 		case eq(argv[j], "skipme"):
 			switch {
 			case eq(v, "yes"):
@@ -493,7 +493,6 @@ func cmdClientKill(c *client, argv [][]byte) {
 			return
 		}
 	}
-	_ = user
 	killed := 0
 	for _, cl := range s.clientsSorted() {
 		if id != 0 && cl.id != id {
@@ -506,6 +505,9 @@ func cmdClientKill(c *client, argv [][]byte) {
 			continue
 		}
 		if lad != nil && cl.laddr != string(lad) {
+			continue
+		}
+		if user != nil && cl.aclEntry() != user {
 			continue
 		}
 		if cl == c && skipme {

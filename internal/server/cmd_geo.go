@@ -1,8 +1,9 @@
 package server
 
 import (
+	"cmp"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -479,7 +480,9 @@ func (c *client) geoSearch(argv [][]byte, srcIdx int, flags int) {
 	if anyOpt {
 		limit = int(min(count, math.MaxInt32))
 	}
-	pts := geoCollect(z, &sh, limit)
+	// COUNT n ANY with a small n, the usual form, collects on the stack.
+	var buf [16]geoPoint
+	pts := geoCollect(z, &geoScan{sh: &sh, limit: limit, dist: order != geoSortNone || withDist}, buf[:0])
 	if len(pts) == 0 && store == nil {
 		c.replyArrayLen(0)
 		return
@@ -490,9 +493,9 @@ func (c *client) geoSearch(argv [][]byte, srcIdx int, flags int) {
 	}
 	switch order {
 	case geoSortAsc:
-		sort.SliceStable(pts, func(i, j int) bool { return pts[i].dist < pts[j].dist })
+		slices.SortStableFunc(pts, func(a, b geoPoint) int { return cmp.Compare(a.dist, b.dist) })
 	case geoSortDesc:
-		sort.SliceStable(pts, func(i, j int) bool { return pts[i].dist > pts[j].dist })
+		slices.SortStableFunc(pts, func(a, b geoPoint) int { return cmp.Compare(b.dist, a.dist) })
 	}
 	pts = pts[:n]
 
@@ -564,12 +567,27 @@ func (p *geoPoint) printDist(sh *geohash.Shape) float64 {
 	return geohash.Distance(sh.Lon, sh.Lat, p.lon, p.lat)
 }
 
+// geoScan is what a scan of the search cells looks for.
+type geoScan struct {
+	sh    *geohash.Shape
+	limit int  // stop at this many points (ANY), when > 0
+	dist  bool // the points' distances are needed (to sort or print)
+
+	// The last score decoded and its outcome: members added at one
+	// position share a score and sit next to each other in the set. (No
+	// pointers here, so that the scan state can stay on the stack.)
+	last   geoPos
+	lastIn bool
+	seen   bool
+}
+
+// geoPos is a decoded score and its distance from the centre.
+type geoPos struct{ score, lon, lat, dist float64 }
+
 // geoCollect scans the search cells of a shape in Redis's order and
-// returns the members inside it; with limit > 0 it stops once it has that
-// many (ANY).
-func geoCollect(z *zsetObj, sh *geohash.Shape, limit int) []geoPoint {
-	areas := geohash.SearchAreas(sh)
-	var pts []geoPoint
+// appends the members inside it to pts.
+func geoCollect(z *zsetObj, q *geoScan, pts []geoPoint) []geoPoint {
+	areas := geohash.SearchAreas(q.sh)
 	last := -1
 	for i, h := range areas {
 		if h.IsZero() {
@@ -580,32 +598,62 @@ func geoCollect(z *zsetObj, sh *geohash.Shape, limit int) []geoPoint {
 		if last >= 0 && h == areas[last] {
 			continue
 		}
-		if limit > 0 && len(pts) >= limit {
+		if q.limit > 0 && len(pts) >= q.limit {
 			break
 		}
-		pts = geoScanCell(z, h, sh, limit, pts)
+		pts = geoScanCell(z, h, q, pts)
 		last = i
 	}
 	return pts
 }
 
 // geoScanCell appends the members of cell h that lie in the shape, in
-// score order, stopping at limit (when > 0).
-func geoScanCell(z *zsetObj, h geohash.Hash, sh *geohash.Shape, limit int, pts []geoPoint) []geoPoint {
+// score order, stopping at the limit. It walks from the cell's first
+// score on without computing ranks: one skiplist descent per cell.
+func geoScanCell(z *zsetObj, h geohash.Hash, q *geoScan, pts []geoPoint) []geoPoint {
 	lo, hi := h.ScoreRange()
-	r := zscoreRange{min: float64(lo), max: float64(hi), maxEx: true}
-	start, end := r.ranks(z)
-	z.walk(start, end, false, func(m string, s float64) bool {
-		lon, lat, ok := geohash.DecodeScore(s)
-		if !ok {
-			return true
+	min, max := float64(lo), float64(hi)
+	if z.sl == nil {
+		i, _ := slices.BinarySearchFunc(z.lp, min, func(e zent, t float64) int { return cmp.Compare(e.score, t) })
+		for ; i < len(z.lp) && z.lp[i].score < max; i++ {
+			if p, in := q.match(z.lp[i].member, z.lp[i].score); in {
+				pts = append(pts, p)
+				if q.limit > 0 && len(pts) >= q.limit {
+					break
+				}
+			}
 		}
-		d, in := sh.Contains(lon, lat)
-		if !in {
-			return true
+		return pts
+	}
+	for x := z.sl.FirstFrom(min); x != nil && x.Score < max; x = x.Next() {
+		if p, in := q.match(x.Member, x.Score); in {
+			pts = append(pts, p)
+			if q.limit > 0 && len(pts) >= q.limit {
+				break
+			}
 		}
-		pts = append(pts, geoPoint{member: m, score: s, lon: lon, lat: lat, dist: d})
-		return limit <= 0 || len(pts) < limit
-	})
+	}
 	return pts
+}
+
+// match decodes a member's position and reports whether it lies in the
+// shape.
+func (q *geoScan) match(m string, s float64) (geoPoint, bool) {
+	if q.seen && s == q.last.score {
+		l := &q.last
+		return geoPoint{member: m, score: s, lon: l.lon, lat: l.lat, dist: l.dist}, q.lastIn
+	}
+	lon, lat, ok := geohash.DecodeScore(s)
+	if !ok {
+		return geoPoint{}, false
+	}
+	pos := geoPos{score: s, lon: lon, lat: lat}
+	var in bool
+	if q.dist {
+		pos.dist, in = q.sh.Contains(lon, lat)
+	} else {
+		in = q.sh.In(lon, lat)
+	}
+	q.last, q.lastIn, q.seen = pos, in, true
+	return geoPoint{member: m, score: s, lon: lon, lat: lat, dist: pos.dist}, in
 }

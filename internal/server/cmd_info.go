@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"sort"
 	"strconv"
 	"strings"
@@ -143,49 +144,10 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		field(b, "tracking_clients", 0)
 		field(b, "clients_in_timeout_table", 0)
 	case "memory":
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		used := int64(ms.HeapAlloc)
-		r := rss()
-		b.WriteString("# Memory\r\n")
-		field(b, "used_memory", used)
-		field(b, "used_memory_human", humanBytes(used))
-		field(b, "used_memory_rss", r)
-		field(b, "used_memory_rss_human", humanBytes(r))
-		field(b, "used_memory_peak", int64(ms.HeapSys))
-		field(b, "used_memory_peak_human", humanBytes(int64(ms.HeapSys)))
-		field(b, "used_memory_startup", 0)
-		field(b, "used_memory_dataset", used)
-		var si syscall.Sysinfo_t
-		var total int64
-		if syscall.Sysinfo(&si) == nil {
-			total = int64(si.Totalram) * int64(si.Unit)
-		}
-		field(b, "total_system_memory", total)
-		field(b, "total_system_memory_human", humanBytes(total))
-		field(b, "used_memory_lua", 0)
-		field(b, "used_memory_scripts", 0)
-		field(b, "number_of_cached_scripts", s.scripts.e.Count())
-		field(b, "number_of_functions", 0)
-		field(b, "number_of_libraries", 0)
-		mm := s.cfg.Int("maxmemory")
-		field(b, "maxmemory", mm)
-		field(b, "maxmemory_human", humanBytes(mm))
-		field(b, "maxmemory_policy", s.cfg.String("maxmemory-policy"))
-		ratio := 0.0
-		if used > 0 {
-			ratio = float64(r) / float64(used)
-		}
-		field(b, "mem_fragmentation_ratio", fmt.Sprintf("%.2f", ratio))
-		field(b, "mem_allocator", "go-"+runtime.Version())
-		field(b, "active_defrag_running", 0)
-		field(b, "lazyfree_pending_objects", 0)
-		field(b, "lazyfreed_objects", 0)
-		field(b, "go_heap_objects", ms.HeapObjects)
-		field(b, "go_gc_cycles", ms.NumGC)
+		s.infoMemory(b)
 	case "persistence":
 		b.WriteString("# Persistence\r\n")
-		field(b, "loading", 0)
+		s.loadingInfo(func(name string, v any) { field(b, name, v) }, false)
 		field(b, "async_loading", 0)
 		field(b, "current_cow_peak", 0)
 		field(b, "current_cow_size", 0)
@@ -198,6 +160,7 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		field(b, "aof_enabled", aofOn)
 		s.aofInfo(func(name string, v any) { field(b, name, v) })
 		field(b, "aof_last_write_status", "ok")
+		s.loadingInfo(func(name string, v any) { field(b, name, v) }, true)
 	case "stats":
 		t := s.ks.Totals()
 		lt := s.totals()
@@ -218,8 +181,11 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		field(b, "expired_keys", t.ExpiredKeys)
 		field(b, "expired_stale_perc", "0.00")
 		field(b, "expired_time_cap_reached_count", 0)
-		field(b, "evicted_keys", 0)
+		field(b, "evicted_keys", t.EvictedKeys)
 		field(b, "evicted_clients", 0)
+		total, current := s.exceededTimes()
+		field(b, "total_eviction_exceeded_time", total)
+		field(b, "current_eviction_exceeded_time", current)
 		field(b, "keyspace_hits", t.KeyspaceHits)
 		field(b, "keyspace_misses", t.KeyspaceMiss)
 		ch, pat, sh := s.pubsubCounts()
@@ -298,6 +264,112 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 			}
 		}
 	}
+}
+
+// infoMemory is INFO's memory section: Redis's fields, from the figures
+// a Go heap has. used_memory is evict.go's estimate of the live heap; the
+// allocator_* fields are the Go heap's allocated bytes (live data and
+// garbage not yet collected), the spans in use, and the heap memory held
+// from the operating system. runtime/metrics is read rather than
+// runtime.ReadMemStats, which stops the world.
+func (s *Server) infoMemory(b *strings.Builder) {
+	s.calibrate()
+	m := [8]metrics.Sample{
+		{Name: "/memory/classes/heap/objects:bytes"},
+		{Name: "/memory/classes/heap/unused:bytes"},
+		{Name: "/memory/classes/heap/free:bytes"},
+		{Name: "/gc/heap/live:bytes"},
+		{Name: "/gc/heap/objects:objects"},
+		{Name: "/gc/cycles/total:gc-cycles"},
+		{Name: "/gc/gomemlimit:bytes"},
+		{Name: "/memory/classes/total:bytes"},
+	}
+	metrics.Read(m[:])
+	allocated := int64(m[0].Value.Uint64())
+	active := allocated + int64(m[1].Value.Uint64())
+	resident := active + int64(m[2].Value.Uint64())
+	used := s.usedMemory()
+	peak := max(s.evict.peak.Load(), used)
+	startup := min(s.evict.startup.Load(), used)
+	r := rss()
+	ratio := func(a, b int64) string {
+		if b <= 0 {
+			return "0.00"
+		}
+		return fmt.Sprintf("%.2f", float64(a)/float64(b))
+	}
+	perc := func(a, b int64) string {
+		if b <= 0 {
+			return "0.00%"
+		}
+		return fmt.Sprintf("%.2f%%", float64(a)*100/float64(b))
+	}
+	b.WriteString("# Memory\r\n")
+	field(b, "used_memory", used)
+	field(b, "used_memory_human", humanBytes(used))
+	field(b, "used_memory_rss", r)
+	field(b, "used_memory_rss_human", humanBytes(r))
+	field(b, "used_memory_peak", peak)
+	field(b, "used_memory_peak_human", humanBytes(peak))
+	field(b, "used_memory_peak_perc", perc(used, peak))
+	field(b, "used_memory_overhead", startup)
+	field(b, "used_memory_startup", startup)
+	field(b, "used_memory_dataset", used-startup)
+	field(b, "used_memory_dataset_perc", perc(used-startup, used-startup))
+	field(b, "allocator_allocated", allocated)
+	field(b, "allocator_active", active)
+	field(b, "allocator_resident", resident)
+	var si syscall.Sysinfo_t
+	var total int64
+	if syscall.Sysinfo(&si) == nil {
+		total = int64(si.Totalram) * int64(si.Unit)
+	}
+	field(b, "total_system_memory", total)
+	field(b, "total_system_memory_human", humanBytes(total))
+	field(b, "used_memory_lua", 0)
+	field(b, "used_memory_vm_eval", 0)
+	field(b, "used_memory_lua_human", humanBytes(0))
+	field(b, "used_memory_scripts_eval", 0)
+	field(b, "number_of_cached_scripts", s.scripts.e.Count())
+	field(b, "number_of_functions", 0)
+	field(b, "number_of_libraries", 0)
+	field(b, "used_memory_vm_functions", 0)
+	field(b, "used_memory_vm_total", 0)
+	field(b, "used_memory_vm_total_human", humanBytes(0))
+	field(b, "used_memory_functions", 0)
+	field(b, "used_memory_scripts", 0)
+	field(b, "used_memory_scripts_human", humanBytes(0))
+	mm := maxmemoryOf(s.cfg)
+	field(b, "maxmemory", mm)
+	field(b, "maxmemory_human", humanBytes(mm))
+	field(b, "maxmemory_policy", s.cfg.String("maxmemory-policy"))
+	field(b, "allocator_frag_ratio", ratio(active, allocated))
+	field(b, "allocator_frag_bytes", active-allocated)
+	field(b, "allocator_rss_ratio", ratio(resident, active))
+	field(b, "allocator_rss_bytes", resident-active)
+	field(b, "rss_overhead_ratio", ratio(r, resident))
+	field(b, "rss_overhead_bytes", r-resident)
+	field(b, "mem_fragmentation_ratio", ratio(r, used))
+	field(b, "mem_fragmentation_bytes", r-used)
+	field(b, "mem_not_counted_for_evict", 0)
+	field(b, "mem_replication_backlog", 0)
+	field(b, "mem_total_replication_buffers", 0)
+	field(b, "mem_clients_slaves", 0)
+	field(b, "mem_clients_normal", 0)
+	field(b, "mem_cluster_links", 0)
+	field(b, "mem_aof_buffer", 0)
+	field(b, "mem_allocator", "go-"+runtime.Version())
+	field(b, "active_defrag_running", 0)
+	field(b, "lazyfree_pending_objects", 0)
+	field(b, "lazyfreed_objects", 0)
+	// Taconite's own: the Go runtime's figures behind the above.
+	field(b, "go_heap_live", m[3].Value.Uint64())
+	field(b, "go_heap_inuse", active)
+	field(b, "go_heap_objects", m[4].Value.Uint64())
+	field(b, "go_gc_cycles", m[5].Value.Uint64())
+	field(b, "go_memory_limit", m[6].Value.Uint64())
+	field(b, "go_memory_total", m[7].Value.Uint64())
+	field(b, "keyspace_data_bytes", s.ks.DataBytes())
 }
 
 func (e *errStats) total() int64 {

@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -8,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/taconite/taconite/internal/config"
+	"github.com/taconite/taconite/internal/logging"
 	"github.com/taconite/taconite/internal/resp"
+	"github.com/taconite/taconite/internal/server"
 	"github.com/taconite/taconite/internal/servertest"
 )
 
@@ -231,5 +236,63 @@ func TestPersistMisconf(t *testing.T) {
 	waitSaves(t, s, c, saves+1)
 	if r := c.Do("SET", "k", "w"); r != "+OK\r\n" {
 		t.Fatalf("SET after a good save: %q", r)
+	}
+}
+
+// TestPersistLoadingReply: while the RDB file loads, clients are served:
+// PING gets -LOADING, INFO (flagged loading) shows the progress; then the
+// data is all there.
+func TestPersistLoadingReply(t *testing.T) {
+	dir := t.TempDir()
+	s := servertest.Start(t, "--dir", dir, "--enable-debug-command", "yes")
+	c := s.Dial(t)
+	const n = 400000
+	if r := c.Do("DEBUG", "POPULATE", strconv.Itoa(n), "key", "100"); r != "+OK\r\n" {
+		t.Fatalf("DEBUG POPULATE: %q", r)
+	}
+	c.Do("SAVE")
+	s.Stop()
+
+	cfg := config.New()
+	if err := cfg.LoadArgs([]string{"--dir", dir, "--save", ""}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := server.NewWithOptions(cfg, server.Options{Logger: logging.Discard(), Listeners: []net.Listener{l}})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); srv.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	s2 := &servertest.Server{Addr: l.Addr().String(), Server: srv}
+	c2 := s2.Dial(t)
+	sawLoading := false
+	for {
+		r := c2.Do("PING")
+		if r == "+PONG\r\n" {
+			break
+		}
+		if r != "-LOADING Redis is loading the dataset in memory\r\n" {
+			t.Fatalf("PING while loading: %q", r)
+		}
+		if !sawLoading {
+			sawLoading = true
+			info := c2.Do("INFO", "persistence")
+			if !strings.Contains(info, "loading:1\r\n") && !strings.Contains(info, "loading:0\r\n") {
+				t.Fatalf("INFO while loading: %q", info)
+			}
+			if strings.Contains(info, "loading:1\r\n") && !strings.Contains(info, "loading_total_bytes:") {
+				t.Fatalf("no progress fields: %q", info)
+			}
+		}
+	}
+	t.Logf("saw -LOADING: %v", sawLoading)
+	if r := c2.Do("DBSIZE"); r != ":"+strconv.Itoa(n)+"\r\n" {
+		t.Fatalf("DBSIZE: %q", r)
+	}
+	if info := c2.Do("INFO", "persistence"); !strings.Contains(info, "loading:0\r\n") || strings.Contains(info, "loading_total_bytes") {
+		t.Fatalf("INFO after loading: %q", info)
 	}
 }

@@ -157,6 +157,11 @@ func (se *scriptEngine) run(c *client, call script.Call, ro bool) {
 	r := se.runner(c)
 	r.caller = c
 	r.ro = ro
+	// As in Redis, the client's current command is the script's while it
+	// runs (ACL LOG's client info for a denied redis.call names it).
+	if cmd := c.s.table.Lookup(call.Argv[0]); cmd != nil {
+		c.lastCmd.Store(cmd)
+	}
 	sc := r.sc
 	sc.db = c.db
 	sc.authed = c.authed
@@ -207,6 +212,9 @@ func (r *scriptRunner) Call(dst []byte, argv [][]byte, proto int) []byte {
 	if cmd.Flags&command.FlagNoScript != 0 {
 		return appendErr(dst, rerr.ScriptNotAllowed)
 	}
+	if msg := s.aclScriptDenied(c, cmd, argv); msg != "" {
+		return appendErr(dst, msg)
+	}
 	write := cmd.Flags&command.FlagWrite != 0
 	if write && r.ro {
 		return appendErr(dst, rerr.ScriptROWrite)
@@ -235,6 +243,11 @@ func (r *scriptRunner) Call(dst []byte, argv [][]byte, proto int) []byte {
 	out := sc.out
 	sc.out = nil
 	return out
+}
+
+// ACLCheck is redis.acl_check_cmd, for the script's user.
+func (r *scriptRunner) ACLCheck(argv [][]byte) (bool, string) {
+	return r.caller.s.aclScriptCheck(r.caller, argv)
 }
 
 // Tick runs during a long script on the caller's loop: once the script

@@ -174,7 +174,7 @@ func cmdObjectIdletime(c *client, argv [][]byte) {
 		return
 	}
 	if c.s.ks.LFU() {
-		c.replyError("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+		c.replyError(rerr.LFUNoIdle)
 		return
 	}
 	c.replyInt(keyspace.IdleSeconds(e.Access(), c.tx.Now))
@@ -187,7 +187,7 @@ func cmdObjectFreq(c *client, argv [][]byte) {
 		return
 	}
 	if !c.s.ks.LFU() {
-		c.replyError("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+		c.replyError(rerr.NoLFU)
 		return
 	}
 	c.replyInt(int64(c.s.ks.LFUCounter(e.Access(), c.tx.Now)))

@@ -229,6 +229,12 @@ func cmdExec(c *client, argv [][]byte) {
 	for _, q := range m.cmds {
 		c.tx.DB = c.db
 		c.errored = false
+		// As Redis 7, permissions are checked again: rules may have
+		// changed since the command was queued.
+		if msg := s.aclExecDenied(c, q.cmd, q.argv); msg != "" {
+			c.replyError(msg)
+			continue
+		}
 		before, outBefore := c.dirtyN, len(c.out)
 		q.h.fn(c, q.argv)
 		s.afterCommand(c, q.h, q.argv, before, outBefore)

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/taconite/taconite/internal/rerr"
 	"golang.org/x/sys/unix"
 )
 
@@ -271,7 +272,6 @@ func (l *loop) accept(lfd int) {
 			}
 			return
 		}
-		s.stats.connections.Add(1)
 		unix.SetsockoptInt(nfd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 		if ka := s.cfg.Int("tcp-keepalive"); ka > 0 {
 			unix.SetsockoptInt(nfd, unix.SOL_SOCKET, unix.SO_KEEPALIVE, 1)
@@ -284,9 +284,10 @@ func (l *loop) accept(lfd int) {
 			laddr = sockaddrString(lsa)
 		}
 		c := s.newClient(nfd, sockaddrString(sa), laddr)
+		denied := s.protectedDenied(sa)
 		s.mu.Lock()
 		full := int64(len(s.clients)) >= s.maxClients.Load()
-		if !full {
+		if !full && !denied {
 			s.clients[c.id] = c
 		}
 		s.mu.Unlock()
@@ -296,6 +297,15 @@ func (l *loop) accept(lfd int) {
 			unix.Close(nfd)
 			continue
 		}
+		if denied {
+			// Checked after maxclients, as Redis does.
+			s.stats.rejectedConns.Add(1)
+			unix.Write(nfd, []byte("-"+rerr.ProtectedMode+"\r\n"))
+			unix.Close(nfd)
+			continue
+		}
+		// As Redis, refused connections are not counted as received.
+		s.stats.connections.Add(1)
 		target := s.loops[l.next%len(s.loops)]
 		l.next++
 		c.loop = target

@@ -39,8 +39,14 @@ type persistState struct {
 	// shutdownMode is SHUTDOWN's choice: 0 default (save when save points
 	// are set), 1 SAVE, 2 NOSAVE.
 	shutdownMode atomic.Int32
-	scheduled    atomic.Bool                // BGSAVE SCHEDULE waits for the running one
-	snap         atomic.Pointer[bgSnapshot] // the running BGSAVE's
+	scheduled    atomic.Bool // BGSAVE SCHEDULE waits for the running one
+	// loading is set while the RDB file is loaded at startup: clients are
+	// served meanwhile, and commands without the loading flag get -LOADING.
+	loading    atomic.Bool
+	loadStart  atomic.Int64               // unix seconds
+	loadTotal  atomic.Int64               // file size
+	loadedUpTo atomic.Int64               // bytes decoded so far
+	snap       atomic.Pointer[bgSnapshot] // the running BGSAVE's
 }
 
 func (s *Server) initPersist() {
@@ -683,6 +689,8 @@ func (s *Server) loadRDBFile(tx *keyspace.Tx, path string) (keys int, err error)
 	if st, err := f.Stat(); err == nil {
 		size = st.Size()
 	}
+	s.persist.loadTotal.Store(size)
+	s.persist.loadedUpTo.Store(0)
 	d := rdb.NewDecoder(f)
 	if err := d.Header(); err != nil {
 		return 0, err
@@ -732,6 +740,7 @@ func (s *Server) loadRDBFile(tx *keyspace.Tx, path string) (keys int, err error)
 		if b.err != nil {
 			return keys, b.err
 		}
+		s.persist.loadedUpTo.Store(b.off)
 		if time.Since(lastLog) > 2*time.Second {
 			lastLog = time.Now()
 			pct := 0.0
@@ -849,6 +858,38 @@ func (s *Server) saveOnShutdown() error {
 }
 
 // persistInfo writes INFO's RDB fields.
+// loadingInfo writes INFO persistence's loading fields: "loading" and,
+// while loading, the progress fields Redis shows.
+func (s *Server) loadingInfo(field func(name string, v any), tail bool) {
+	p := &s.persist
+	if !tail {
+		if p.loading.Load() {
+			field("loading", 1)
+		} else {
+			field("loading", 0)
+		}
+		return
+	}
+	if !p.loading.Load() {
+		return
+	}
+	start, total, done := p.loadStart.Load(), p.loadTotal.Load(), p.loadedUpTo.Load()
+	elapsed := time.Now().Unix() - start
+	perc, eta := 0.0, int64(1)
+	if total > 0 {
+		perc = float64(done) * 100 / float64(total)
+	}
+	if done > 0 && elapsed > 0 {
+		eta = (total - done) * elapsed / done
+	}
+	field("loading_start_time", start)
+	field("loading_total_bytes", total)
+	field("loading_rdb_used_mem", 0)
+	field("loading_loaded_bytes", done)
+	field("loading_loaded_perc", fmt.Sprintf("%.2f", perc))
+	field("loading_eta_seconds", eta)
+}
+
 func (s *Server) persistInfo(field func(name string, v any)) {
 	p := &s.persist
 	field("rdb_changes_since_last_save", s.totals().dirty-p.dirtyAtSave.Load())

@@ -89,9 +89,12 @@ type Server struct {
 	debugNoActiveExpire atomic.Bool
 	persist             persistState    // RDB snapshots (persist.go)
 	aofrw               aofRewriteState // AOF rewrites (aof_rewrite.go)
+	evict               evictState      // maxmemory and used_memory (evict.go)
 
 	shutdownOnce sync.Once
 	shutdownCh   chan struct{}
+	readyOnce    sync.Once
+	readyCh      chan struct{} // closed once loaded and serving, or when Run fails
 	wg           sync.WaitGroup
 	lastSave     time.Time
 }
@@ -145,6 +148,7 @@ func NewWithOptions(cfg *config.Config, opts Options) *Server {
 		monitors:   make(map[int64]*client),
 		startTime:  time.Now(),
 		shutdownCh: make(chan struct{}),
+		readyCh:    make(chan struct{}),
 		acl:        newACLState(cfg),
 	}
 	s.lastSave = s.startTime
@@ -187,6 +191,7 @@ func NewWithOptions(cfg *config.Config, opts Options) *Server {
 	s.blocked.keys = make(map[blockKey][]*waiter)
 	s.loadHotConfig()
 	s.registerConfigHooks()
+	s.initEviction()
 	return s
 }
 
@@ -276,10 +281,16 @@ func (s *Server) Run(ctx context.Context) error {
 		s.log.Warningf("Fatal error loading the append only file: %v", err)
 		return err
 	}
+	defer s.readyOnce.Do(func() { close(s.readyCh) })
+	// An RDB file is loaded with the loops already serving, as Redis
+	// does: until it is in, commands without the loading flag (INFO, ...
+	// have it) are answered -LOADING.
+	rdbLoad := false
 	if !s.cfg.Bool("appendonly") {
-		if err := s.loadAtStartup(); err != nil {
-			s.log.Warningf("Fatal error loading the DB: %v. Exiting.", err)
-			return err
+		if _, err := os.Stat(s.rdbPath()); err == nil {
+			rdbLoad = true
+			s.persist.loadStart.Store(time.Now().Unix())
+			s.persist.loading.Store(true)
 		}
 	}
 	s.mu.Lock()
@@ -309,23 +320,29 @@ func (s *Server) Run(ctx context.Context) error {
 		s.wg.Add(1)
 		go l.run(s.wg.Done)
 	}
+	defer s.stopEviction()
 	s.wg.Add(1)
 	go s.cron()
 	s.writePidfile()
 	defer s.removePidfile()
+	if rdbLoad {
+		err := s.loadAtStartup()
+		s.persist.loading.Store(false)
+		if err != nil {
+			s.log.Warningf("Fatal error loading the DB: %v. Exiting.", err)
+			s.stopLoops()
+			return err
+		}
+	}
 	s.log.Noticef("Ready to accept connections tcp")
+	s.readyOnce.Do(func() { close(s.readyCh) })
 	select {
 	case <-ctx.Done():
 		s.log.Warningf("Received shutdown signal, scheduling shutdown...")
 	case <-s.shutdownCh:
 		s.log.Warningf("User requested shutdown...")
 	}
-	s.Shutdown()
-	s.stopping.Store(true)
-	for _, l := range s.loops {
-		l.post(func() {})
-	}
-	s.wg.Wait()
+	s.stopLoops()
 	// Saved once no client can write any more: nothing acknowledged is
 	// left out of the final snapshot.
 	if err := s.saveOnShutdown(); err != nil {
@@ -404,6 +421,20 @@ func (s *Server) listen() ([]net.Listener, error) {
 	return ls, nil
 }
 
+// Ready is closed once the server has loaded its data and serves
+// normally, or once Run failed.
+func (s *Server) Ready() <-chan struct{} { return s.readyCh }
+
+// stopLoops stops the event loops and the cron and waits for them.
+func (s *Server) stopLoops() {
+	s.Shutdown()
+	s.stopping.Store(true)
+	for _, l := range s.loops {
+		l.post(func() {})
+	}
+	s.wg.Wait()
+}
+
 // Shutdown asks Run to stop.
 func (s *Server) Shutdown() {
 	s.shutdownOnce.Do(func() { close(s.shutdownCh) })
@@ -433,6 +464,7 @@ func (s *Server) cron() {
 			budget := time.Second / time.Duration(hz) * time.Duration(25+(effort-1)*2) / 100
 			s.ks.ActiveExpire(budget, rn)
 		}
+		s.evictCron()
 		s.closeIdleClients()
 		s.saveCron()
 		s.aofRewriteCron()

@@ -69,6 +69,14 @@ func start(tb testing.TB, clock *keyspace.FakeClock, args []string) *Server {
 		}
 	}
 	tb.Cleanup(stop)
+	// Wait for the data to be loaded (an RDB loads while clients get
+	// -LOADING) or for Run to fail.
+	select {
+	case <-srv.Ready():
+	case <-done:
+	case <-time.After(30 * time.Second):
+		tb.Fatalf("servertest: server not ready after 30s")
+	}
 	return &Server{Addr: l.Addr().String(), Server: srv, Clock: clock, stop: stop}
 }
 

@@ -205,3 +205,95 @@ func BenchmarkDistance(b *testing.B) {
 		Distance(15, 37, 13.361389+float64(i%1000)*1e-4, 38.115556)
 	}
 }
+
+// In decides exactly as Contains, also for points on the boundary, where
+// its bounds cannot decide and it falls back to the exact distance.
+func TestInMatchesContains(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	check := func(sh *Shape, lon, lat float64) {
+		t.Helper()
+		_, want := sh.Contains(lon, lat)
+		if got := sh.In(lon, lat); got != want {
+			t.Fatalf("shape %+v, point (%v,%v): In %v, Contains %v", *sh, lon, lat, got, want)
+		}
+	}
+	for i := 0; i < 20000; i++ {
+		s, _ := Score(r.Float64()*360-180, r.Float64()*2*LatMax-LatMax)
+		lon, lat, _ := DecodeScore(float64(s))
+		sh := Shape{Lon: r.Float64()*360 - 180, Lat: r.Float64()*2*LatMax - LatMax, Conv: 1}
+		if i%4 == 0 {
+			// Near the point, at every scale.
+			sh.Lon = min(max(lon+(r.Float64()*2-1)*math.Pow(10, -float64(r.IntN(8))), LonMin), LonMax)
+			sh.Lat = min(max(lat+(r.Float64()*2-1)*math.Pow(10, -float64(r.IntN(8))), LatMin), LatMax)
+		}
+		if i%2 == 0 {
+			d := Distance(sh.Lon, sh.Lat, lon, lat)
+			// Exactly on the circle, just inside and outside it, and
+			// anywhere.
+			for _, rad := range []float64{d, math.Nextafter(d, 0), math.Nextafter(d, math.Inf(1)), d * (1 + 1e-10), d * (1 - 1e-10), r.Float64() * 2e7, 3e7} {
+				sh.Radius = rad
+				check(&sh, lon, lat)
+			}
+			continue
+		}
+		sh.Box = true
+		w := 2 * Distance(sh.Lon, lat, lon, lat)
+		h := 2 * latDistance(lat, sh.Lat)
+		for _, wh := range [][2]float64{{w, h}, {math.Nextafter(w, 0), h}, {w, math.Nextafter(h, 0)}, {w * (1 + 1e-10), h * (1 + 1e-10)}, {r.Float64() * 4e7, r.Float64() * 4e7}} {
+			sh.Width, sh.Height = wh[0], wh[1]
+			check(&sh, lon, lat)
+		}
+	}
+}
+
+// The cells found with the platform's cosine are the exact cosine's
+// whenever the fast pass is sure, including shapes whose longitude bound
+// falls right on a cell edge.
+func TestSearchAreasFastMatchesExact(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	unsure := 0
+	for i := 0; i < 20000; i++ {
+		sh := Shape{Lon: r.Float64()*360 - 180, Lat: r.Float64()*2*LatMax - LatMax, Conv: 1}
+		if i%2 == 0 {
+			sh.Radius = math.Pow(10, r.Float64()*8)
+		} else {
+			sh.Box, sh.Width, sh.Height = true, math.Pow(10, r.Float64()*8), math.Pow(10, r.Float64()*8)
+		}
+		if i%3 == 0 {
+			// Move the centre so that a longitude bound meets an edge of
+			// the cells of the estimated step (or the one below).
+			radius := sh.Radius
+			if sh.Box {
+				radius = math.Sqrt((sh.Width/2)*(sh.Width/2) + (sh.Height/2)*(sh.Height/2))
+			}
+			step := estimateStep(radius, sh.Lat) - uint(r.IntN(2))
+			cell := 360 / float64(uint64(1)<<step)
+			b := sh.bounds(cos)
+			bound := b.maxLon
+			if r.IntN(2) == 0 {
+				bound = b.minLon
+			}
+			edge := math.Round((bound+180)/cell)*cell - 180
+			sh.Lon += edge - bound
+			if !ValidLonLat(sh.Lon, sh.Lat) {
+				continue
+			}
+		}
+		exact, _ := sh.searchAreas(false)
+		fast, sure := sh.searchAreas(true)
+		if !sure {
+			unsure++
+			continue
+		}
+		if fast != exact {
+			t.Fatalf("shape %+v: fast cells %v, exact %v", sh, fast, exact)
+		}
+		if got := SearchAreas(&sh); got != exact {
+			t.Fatalf("shape %+v: SearchAreas %v, exact %v", sh, got, exact)
+		}
+	}
+	if unsure == 0 {
+		t.Error("no shape needed the exact cosine: the edge cases were not reached")
+	}
+	t.Logf("%d of 20000 shapes fell back to the exact cosine", unsure)
+}

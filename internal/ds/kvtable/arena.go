@@ -32,6 +32,7 @@ func (t *Table) alloc(size int) (uint32, []byte) {
 	m := &t.meta[t.cur]
 	off := m.used
 	m.used += uint32(size)
+	t.recBytes += size
 	return uint32(t.cur)<<offBits | off>>unitShift, t.pages[t.cur][off:]
 }
 
@@ -94,6 +95,7 @@ func (t *Table) kill(ref uint32, size int) {
 	writeFiller(t.rec(ref), size)
 	p := int(ref >> offBits)
 	t.meta[p].dead += uint32(size)
+	t.recBytes -= size
 	t.checkPage(p)
 }
 

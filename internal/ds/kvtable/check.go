@@ -110,7 +110,7 @@ func (t *Table) Check() error {
 	for _, p := range t.freeIdx {
 		free[int(p)] = true
 	}
-	live := 0
+	live, recBytes := 0, 0
 	for p, page := range t.pages {
 		m := t.meta[p]
 		if page == nil {
@@ -143,6 +143,7 @@ func (t *Table) Check() error {
 			}
 			off += size
 		}
+		recBytes += int(m.used) - pageStart - dead
 		if dead != int(m.dead) {
 			return fmt.Errorf("page %d dead %d, counted %d", p, m.dead, dead)
 		}
@@ -156,6 +157,9 @@ func (t *Table) Check() error {
 	}
 	if live != t.count {
 		return fmt.Errorf("arena holds %d live records, count %d", live, t.count)
+	}
+	if recBytes != t.recBytes {
+		return fmt.Errorf("recBytes %d, counted %d", t.recBytes, recBytes)
 	}
 	queued := make(map[int]bool)
 	for _, p := range t.queue[t.qHead:] {

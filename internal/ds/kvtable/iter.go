@@ -113,6 +113,52 @@ func (t *Table) RandomEntry(rnd func(n uint64) uint64) (Entry, bool) {
 	}
 }
 
+// SampleSome calls fn for up to n entries found by walking the buckets
+// from a random one on, for eviction sampling: much cheaper than n calls
+// of RandomEntry (one random position, then consecutive buckets, instead
+// of a rejection loop per entry), and random enough to pick candidates,
+// as Redis's dictGetSomeKeys is. Entries may repeat only when the table
+// holds fewer than n. A run of empty buckets longer than n restarts the
+// walk at another random bucket. fn must not mutate the table.
+func (t *Table) SampleSome(n int, rnd func(n uint64) uint64, fn func(e Entry)) {
+	if t.count == 0 || n <= 0 {
+		return
+	}
+	lo := max(t.rehashIdx, 0)
+	n0 := len(t.ht[0]) - lo
+	total := n0 + len(t.ht[1])
+	if total <= 0 {
+		return
+	}
+	n = min(n, t.count)
+	i := int(rnd(uint64(total)))
+	empty := 0
+	for steps := 0; n > 0 && steps < 10*total; steps++ {
+		var r uint32
+		if i < n0 {
+			r = t.ht[0][lo+i]
+		} else {
+			r = t.ht[1][i-n0]
+		}
+		if r == 0 {
+			if empty++; empty > 5 && empty > n {
+				i, empty = int(rnd(uint64(total))), 0
+				continue
+			}
+		} else {
+			empty = 0
+			for ; r != 0 && n > 0; n-- {
+				rec := t.rec(r)
+				r = next(rec)
+				fn(Entry{t, rec})
+			}
+		}
+		if i++; i == total {
+			i = 0
+		}
+	}
+}
+
 // SampleVolatile calls fn for up to n distinct keys with an expire time,
 // chosen uniformly at random (for active expiry). It shuffles the chosen
 // keys to the front of the volatile index, a partial Fisher-Yates, which
@@ -155,6 +201,19 @@ func (t *Table) Rehash(budget int) bool {
 		t.compact(budget * 128)
 	}
 	return t.rehashIdx >= 0 || t.compactPending()
+}
+
+// DataBytes is the memory the table's contents need, in O(1): the live
+// records, the bucket arrays, large keys and values, and the slots of the
+// volatile, large-value and object indexes. Unlike MemoryUsage it leaves
+// out dead records and unused page tails, so it changes with every write
+// and delete by exactly what the write or delete added or removed, as an
+// allocator's count of allocated bytes does; what the arena wastes around
+// the records is the garbage collector's and compaction's business.
+// Objects' own memory is not included.
+func (t *Table) DataBytes() int {
+	return t.recBytes + t.bigBytes + (cap(t.ht[0])+cap(t.ht[1]))*4 +
+		t.vol.n*4 + t.bigs.n*24 + t.objs.n*16
 }
 
 // MemoryUsage approximates the bytes the table owns: arena pages, bucket

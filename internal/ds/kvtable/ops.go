@@ -175,6 +175,7 @@ func (t *Table) update(ref uint32, l link, kind Kind, flags uint8, v vspec, exp 
 			writeFiller(rec[size:], oldSize-size)
 			p := int(ref >> offBits)
 			t.meta[p].dead += uint32(oldSize - size)
+			t.recBytes -= oldSize - size
 			t.owe(oldSize - size)
 			t.checkPage(p)
 		}

@@ -37,6 +37,10 @@ type Table struct {
 	cmpOff  int // next record of cmp to look at
 	credit  int // bytes of compaction work owed (see tick)
 	maxVal  int // largest value stored inline
+	// recBytes is the size of the live records in the pages (fillers and
+	// unused page tails excluded), kept per allocation and kill so that
+	// DataBytes is O(1).
+	recBytes int
 
 	vol      segs[uint32] // refs of records with an expire time
 	bigs     segs[[]byte] // large keys and values

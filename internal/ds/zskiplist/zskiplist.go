@@ -179,6 +179,18 @@ func (l *List) CountWhile(pred func(score float64, member string) bool) int {
 	return n
 }
 
+// FirstFrom returns the first node whose score is >= score, or nil: one
+// descent, for walks over a score range that need no ranks.
+func (l *List) FirstFrom(score float64) *Node {
+	x := l.head
+	for i := l.level - 1; i >= 0; i-- {
+		for nx := x.links[i].next; nx != nil && nx.Score < score; nx = x.links[i].next {
+			x = nx
+		}
+	}
+	return x.links[0].next
+}
+
 // Rank returns the 0-based position of (score, member), or -1.
 func (l *List) Rank(score float64, member string) int {
 	x := l.head

@@ -66,6 +66,9 @@ func TestAgainstModel(t *testing.T) {
 		if got := l.CountWhile(func(s float64, _ string) bool { return s < lim }); got != want {
 			t.Fatalf("CountWhile(< %v) = %d, want %d", lim, got, want)
 		}
+		if got := l.FirstFrom(lim); got != l.At(want) {
+			t.Fatalf("FirstFrom(%v) is not the node of rank %d", lim, want)
+		}
 		if l.Rank(-1, "none") != -1 || l.At(len(model)) != nil || l.At(-1) != nil {
 			t.Fatal("absent lookups")
 		}
