@@ -21,6 +21,8 @@ const usage = `Usage: taconite [/path/to/redis.conf] [options] [-]
        taconite - (read config from stdin)
        taconite -v or --version
        taconite -h or --help
+       taconite check-rdb <file.rdb>
+       taconite check-aof [--fix] <file.manifest|file.aof>
 
 Taconite is an in-memory data store compatible with Redis %s.
 It reads redis.conf files and accepts every redis-server directive.
@@ -36,6 +38,9 @@ Examples:
 
 func main() {
 	args := os.Args[1:]
+	if checkTool(args) {
+		return
+	}
 	if len(args) == 1 {
 		switch args[0] {
 		case "-v", "--version":
