@@ -258,6 +258,10 @@ func (t *Tx) SetBytesIn(db int, key []byte, kind kvtable.Kind, flags uint8, val 
 	t.ks.account(sh, db, tb)
 	if !existed {
 		t.created(db, key)
+	} else if t.ks.Blocked.Load() > 0 {
+		// A string replacing a stream: a client blocked on the stream
+		// must learn it is gone (XREADGROUP answers UNBLOCKED).
+		t.Ready = append(t.Ready, ReadyKey{DB: db, Key: string(key)})
 	}
 }
 

@@ -301,3 +301,18 @@ func TestXReadGroupKeyDeletedWhileBlocked(t *testing.T) {
 		t.Fatalf("blocked XREADGROUP after DEL: %q", got)
 	}
 }
+
+// TestXReadGroupKeyReplacedWhileBlocked: a SET over the stream answers a
+// blocked XREADGROUP as a deletion does (redis-server 7.0.15 does so).
+func TestXReadGroupKeyReplacedWhileBlocked(t *testing.T) {
+	s := servertest.Start(t)
+	c := s.Dial(t)
+	c.Do("XGROUP", "CREATE", "st", "g", "$", "MKSTREAM")
+	w := s.Dial(t)
+	w.Send(resp.AppendCommandStrings(nil, "XREADGROUP", "GROUP", "g", "c1", "BLOCK", "0", "STREAMS", "st", ">"))
+	waitBlocked(t, s, 1)
+	c.Do("SET", "st", "str")
+	if got := w.ReadRaw(); got != "-UNBLOCKED the stream key no longer exists\r\n" {
+		t.Fatalf("blocked XREADGROUP after SET: %q", got)
+	}
+}
