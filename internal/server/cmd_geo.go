@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/taconite/taconite/internal/config"
 	"github.com/taconite/taconite/internal/ds/geohash"
 	"github.com/taconite/taconite/internal/rerr"
 )
@@ -463,6 +464,7 @@ func (c *client) geoSearch(argv [][]byte, srcIdx int, flags int) {
 		if store != nil {
 			if c.tx.Delete(store) {
 				c.dirty()
+				c.notify(config.NotifyGeneric, "del", store)
 			}
 			c.replyInt(0)
 			return
@@ -500,7 +502,11 @@ func (c *client) geoSearch(argv [][]byte, srcIdx int, flags int) {
 	pts = pts[:n]
 
 	if store != nil {
-		c.geoStore(store, pts, storeDist, &sh)
+		event := "georadiusstore"
+		if flags&geoSearchStore != 0 {
+			event = "geosearchstore"
+		}
+		c.geoStore(store, pts, storeDist, &sh, event)
 		return
 	}
 	opts := 0
@@ -535,8 +541,9 @@ func (c *client) geoKeyLocked(key []byte) bool {
 }
 
 // geoStore writes a search result to dst: scores are the geohashes, or
-// with STOREDIST the distances in the search's unit.
-func (c *client) geoStore(dst []byte, pts []geoPoint, storeDist bool, sh *geohash.Shape) {
+// with STOREDIST the distances in the search's unit. A result that is not
+// empty fires event on dst; an empty one deletes dst ("del").
+func (c *client) geoStore(dst []byte, pts []geoPoint, storeDist bool, sh *geohash.Shape, event string) {
 	es := make([]zent, 0, len(pts))
 	seen := make(map[string]bool, len(pts))
 	for _, p := range pts {
@@ -554,6 +561,9 @@ func (c *client) geoStore(dst []byte, pts []geoPoint, storeDist bool, sh *geohas
 		es = append(es, zent{p.member, s})
 	}
 	c.zstore(dst, es, false)
+	if len(es) > 0 {
+		c.notify(config.NotifyZset, event, dst)
+	}
 }
 
 // printDist is the point's distance fit for printing with 4 decimals: the
