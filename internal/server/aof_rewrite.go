@@ -104,7 +104,7 @@ func (s *Server) startAOFRewrite(enable bool) error {
 	}
 	s.aofrw.inProgress.Store(true)
 	s.aofrw.start.Store(time.Now().Unix())
-	s.persist.snap.Store(newBGSnapshot(s.ks.NumShards(), s.ks.Clock().NowMs()))
+	s.persist.snap.Store(s.newBGSnapshot())
 	s.log.Noticef("Background append only file rewriting started")
 	go func() {
 		t0 := time.Now()

@@ -206,9 +206,9 @@ func (s *Server) exec(c *client, h *handler, argv [][]byte, mask uint64, hintKey
 		}
 	}()
 	s.ks.Begin(&c.tx, c.db, mask, now)
-	if h.cmd.Flags&command.FlagReadonly == 0 {
-		// A running BGSAVE serializes these shards first (persist.go).
-		s.snapshotBeforeWrite(mask)
+	if h.cmd.Flags&(command.FlagWrite|command.FlagMayReplicate) != 0 {
+		// A running snapshot keeps the old values first (persist.go).
+		s.snapshotBeforeCommand(c, h, argv, mask)
 	}
 	if hintKey != nil {
 		// One key: the mask has exactly its shard's bit.

@@ -296,3 +296,64 @@ func TestPersistLoadingReply(t *testing.T) {
 		t.Fatalf("INFO after loading: %q", info)
 	}
 }
+
+// TestPersistBGSaveOverlappingWrites: with the saver slowed down
+// (rdb-key-save-delay), writes of every kind land while it walks; the
+// file still holds exactly the data set of BGSAVE's instant.
+func TestPersistBGSaveOverlappingWrites(t *testing.T) {
+	dir := t.TempDir()
+	s := servertest.Start(t, "--dir", dir, "--save", "")
+	c := s.Dial(t)
+	const n = 3000
+	var batch []byte
+	cmds := 0
+	add := func(args ...string) { batch = resp.AppendCommandStrings(batch, args...); cmds++ }
+	for i := 0; i < n; i++ {
+		k := strconv.Itoa(i)
+		add("SET", "s"+k, "old"+k)
+		if i%10 == 0 {
+			add("HSET", "h"+k, "f", "old", "g", k)
+			add("RPUSH", "l"+k, "a", "b", "c")
+			add("SET", "ttl"+k, "v", "EX", "100000")
+		}
+	}
+	c.Send(batch)
+	for ; cmds > 0; cmds-- {
+		c.ReadRaw()
+	}
+	want := contents(t, c, false)
+	c.Do("CONFIG", "SET", "rdb-key-save-delay", "300") // 300 us per key: ~1.3 s
+	if r := c.Do("BGSAVE"); r != "+Background saving started\r\n" {
+		t.Fatalf("BGSAVE: %q", r)
+	}
+	// Writes after the instant, over the whole key range and of every kind:
+	// overwrites, deletes, new keys, in-place changes, renames, a
+	// transaction, a script, another database.
+	for i := 0; i < n; i += 7 {
+		k := strconv.Itoa(i)
+		c.Do("SET", "s"+k, "new")
+		c.Do("SET", "fresh"+k, "x")
+		if i%10 == 0 {
+			c.Do("HSET", "h"+k, "f", "new", "z", "1")
+			c.Do("LPOP", "l"+k)
+			c.Do("PERSIST", "ttl"+k)
+		}
+	}
+	c.Do("DEL", "s1", "s2", "h10", "l20")
+	c.Do("APPEND", "s3", "tail")
+	c.Do("RENAME", "s4", "renamed")
+	c.Do("MULTI")
+	c.Do("SET", "s6", "multi")
+	c.Do("DEL", "s8")
+	c.Do("EXEC")
+	c.Do("EVAL", "redis.call('SET', 's9', 'lua') redis.call('DEL', 's11') return 1", "0")
+	c.Do("SELECT", "3")
+	c.Do("SET", "db3", "x")
+	c.Do("SELECT", "0")
+	c.Do("FLUSHDB")
+	waitSaves(t, s, c, 1)
+	c.Do("CONFIG", "SET", "rdb-key-save-delay", "0")
+	s.Stop()
+	c2 := servertest.Start(t, "--dir", dir).Dial(t)
+	diffContents(t, "file written during writes", contents(t, c2, false), want)
+}

@@ -205,7 +205,6 @@ func cmdExec(c *client, argv [][]byte) {
 		s.ks.Unlock(mask)
 	}()
 	s.ks.Begin(&c.tx, c.db, mask, now)
-	s.snapshotBeforeWrite(mask) // a running BGSAVE keeps its instant
 	if c.watchBroken() {
 		c.unwatchAll()
 		c.replyNullArray()
@@ -234,6 +233,9 @@ func cmdExec(c *client, argv [][]byte) {
 		if msg := s.aclExecDenied(c, q.cmd, q.argv); msg != "" {
 			c.replyError(msg)
 			continue
+		}
+		if q.cmd.Flags&(command.FlagWrite|command.FlagMayReplicate) != 0 {
+			s.snapshotBeforeCommand(c, q.h, q.argv, mask) // a running BGSAVE keeps its instant
 		}
 		before, outBefore := c.dirtyN, len(c.out)
 		q.h.fn(c, q.argv)

@@ -210,30 +210,25 @@ func (s *Server) writeRDBHeader(enc *rdb.Encoder) {
 }
 
 // snapshotTo writes the whole keyspace to w. With locked the caller holds
-// every shard (SAVE, SYNC, shutdown). Without, it writes the background
-// snapshot s.persist.snap, whose shards are serialized one at a time under
-// their own lock (see bgSnapshot) and written out after it is released,
-// so clients keep being served.
+// every shard (SAVE, SYNC, shutdown). Without, it writes the running
+// background snapshot (see bgSnapshot), taking one shard at a time for a
+// few hundred keys, so clients keep being served.
 func (s *Server) snapshotTo(w io.Writer, tx *keyspace.Tx, locked bool) error {
 	enc := rdb.NewEncoder(w, s.rdbOptions(), s.cfg.Bool("rdbchecksum"))
 	s.writeRDBHeader(enc)
-	var snap *bgSnapshot
-	var ap *rdb.Appender
-	if locked {
-		ap = rdb.NewAppender(s.rdbOptions())
-	} else {
-		snap = s.persist.snap.Load()
+	if !locked {
+		if err := s.persist.snap.Load().walk(s, enc); err != nil {
+			return err
+		}
+		return enc.Close()
 	}
+	ap := rdb.NewAppender(s.rdbOptions())
 	var v rdb.Value
 	var buf []byte
 	skipped := 0
 	for i := 0; i < s.ks.NumShards(); i++ {
 		var sk int
-		if locked {
-			buf, sk = appendShard(tx, i, s.ks.Databases(), ap, buf[:0], &v)
-		} else {
-			buf, sk = snap.take(s, i)
-		}
+		buf, sk = appendShard(tx, i, s.ks.Databases(), ap, buf[:0], &v)
 		skipped += sk
 		if err := enc.Raw(buf); err != nil {
 			return err
@@ -242,93 +237,223 @@ func (s *Server) snapshotTo(w io.Writer, tx *keyspace.Tx, locked bool) error {
 			buf = nil // do not keep one huge shard's buffer for the next
 		}
 	}
+	s.noteSkipped(skipped)
+	return enc.Close()
+}
+
+func (s *Server) noteSkipped(skipped int) {
 	s.persist.skipped.Store(int64(skipped))
 	if skipped > 0 {
 		s.log.Warningf("RDB: %d keys of an unsupported kind were not written", skipped)
 	}
-	return enc.Close()
 }
 
-// bgSnapshot is a background save in progress. It is created while every
-// shard is held (BGSAVE is lockAll), which fixes its instant. Each shard
-// is serialized once, under its lock, by whoever gets there first: the
-// saving goroutine walking the shards in order, or a command about to
-// write into a shard not yet serialized (snapshotBeforeWrite, called by
-// the gate with the command's shards held). Since no shard changes before
-// it is serialized, the file is the keyspace at the instant BGSAVE ran,
-// without fork; the cost is that serialized shards wait in memory until
-// the writer reaches them.
+// bgSnapshot is a background save in progress (BGSAVE, AOF rewrite),
+// without fork. Its instant is fixed while every shard is held: there the
+// keyspace marks every record uncaptured (keyspace.BeginSnapshot, O(1)).
+// Then two parties capture records, each under the record's shard lock:
+//   - the saver walks every table in chunks (walk), writing out and
+//     capturing the records not captured yet;
+//   - a command about to write first writes out the old value of each key
+//     it names that is not captured yet, into side, and captures it
+//     (snapshotBeforeCommand); a write whose keys are not known in advance
+//     (scripts, FLUSHALL, MOVE...) captures its whole shards instead
+//     (snapshotBeforeWrite).
+//
+// Keys created after the instant are born captured. So the file holds the
+// keyspace as it was at the instant, and the extra memory is the old
+// values of the keys written to before the saver reached them, for as
+// long as it takes the saver to flush them, not a copy of the data set.
 type bgSnapshot struct {
-	now     int64         // the instant, ms: keys expired by then are left out
-	pending atomic.Uint64 // shards not serialized yet
-	mu      sync.Mutex    // guards bufs, skipped
-	bufs    [][]byte
-	skipped []int
-	done    []chan struct{} // closed once shard i is serialized
+	now int64 // the instant, ms: keys expired by then are left out
+
+	mu      sync.Mutex // guards everything below
+	side    []byte     // preserved records, each run led by its SELECTDB
+	sideDB  int        // database of side's last record, -1 after a flush
+	ap      *rdb.Appender
+	v       rdb.Value
+	skipped int
+	peak    int // largest len(side) seen
 }
 
-func newBGSnapshot(shards int, now int64) *bgSnapshot {
-	snap := &bgSnapshot{now: now, bufs: make([][]byte, shards), skipped: make([]int, shards), done: make([]chan struct{}, shards)}
-	for i := range snap.done {
-		snap.done[i] = make(chan struct{})
-	}
-	if shards == 64 {
-		snap.pending.Store(^uint64(0))
-	} else {
-		snap.pending.Store(1<<uint(shards) - 1)
-	}
-	return snap
+// newBGSnapshot starts a snapshot; the caller holds every shard.
+func (s *Server) newBGSnapshot() *bgSnapshot {
+	s.ks.BeginSnapshot()
+	return &bgSnapshot{now: s.ks.Clock().NowMs(), sideDB: -1, ap: rdb.NewAppender(s.rdbOptions())}
 }
 
-// dump serializes shard i, which the caller holds, unless done already.
-func (snap *bgSnapshot) dump(s *Server, i int) {
-	bit := uint64(1) << uint(i)
-	if snap.pending.Load()&bit == 0 {
+// preserve writes e's record (database db) to side and captures it. The
+// caller holds e's shard.
+func (snap *bgSnapshot) preserve(db int, e kvtable.Entry) {
+	e.Capture()
+	if exp := e.ExpireAt(); exp != 0 && exp <= snap.now {
 		return
 	}
-	var tx keyspace.Tx
-	s.ks.Begin(&tx, 0, bit, time.Now())
-	tx.NoTouch = true
-	tx.Now = snap.now
-	var v rdb.Value
-	buf, sk := appendShard(&tx, i, s.ks.Databases(), rdb.NewAppender(s.rdbOptions()), nil, &v)
 	snap.mu.Lock()
-	snap.bufs[i], snap.skipped[i] = buf, sk
-	snap.mu.Unlock()
-	snap.pending.And(^bit)
-	close(snap.done[i])
-}
-
-// take returns shard i's bytes, serializing the shard first if no writer
-// did.
-func (snap *bgSnapshot) take(s *Server, i int) ([]byte, int) {
-	bit := uint64(1) << uint(i)
-	if snap.pending.Load()&bit != 0 {
-		s.ks.Lock(bit)
-		snap.dump(s, i)
-		s.ks.Unlock(bit)
+	if !rdbValue(e, &snap.v) {
+		snap.skipped++
+	} else {
+		if db != snap.sideDB {
+			snap.side = rdb.AppendSelectDB(snap.side, db, 0, 0)
+			snap.sideDB = db
+		}
+		snap.side = snap.ap.AppendKey(snap.side, e.Key(), &snap.v, e.ExpireAt())
+		snap.peak = max(snap.peak, len(snap.side))
 	}
-	<-snap.done[i]
-	snap.mu.Lock()
-	defer snap.mu.Unlock()
-	buf := snap.bufs[i]
-	snap.bufs[i] = nil
-	return buf, snap.skipped[i]
+	snap.mu.Unlock()
 }
 
-// snapshotBeforeWrite keeps a running BGSAVE point in time: the gate
-// calls it once it holds the shards in mask, before running a command
-// that may write, and any of them not yet serialized is serialized now.
-// Without a BGSAVE it costs one atomic load.
+// captureShard preserves every uncaptured record of shard i, which the
+// caller holds.
+func (snap *bgSnapshot) captureShard(s *Server, i int) {
+	for db := 0; db < s.ks.Databases(); db++ {
+		t := s.ks.SnapTable(i, db)
+		if t.Len() == 0 {
+			continue
+		}
+		t.Range(func(e kvtable.Entry) bool {
+			if !e.Captured() {
+				snap.preserve(db, e)
+			}
+			return true
+		})
+	}
+}
+
+// takeSide returns the preserved records gathered so far and starts a new
+// run.
+func (snap *bgSnapshot) takeSide(spare []byte) []byte {
+	snap.mu.Lock()
+	b := snap.side
+	snap.side, snap.sideDB = spare[:0], -1
+	snap.mu.Unlock()
+	return b
+}
+
+// snapChunk is how many records the saver visits per lock of a shard.
+const snapChunk = 256
+
+// walk is the saver: every table of every shard, a chunk at a time under
+// the shard's lock, then the chunk and whatever writers preserved meanwhile
+// are written to enc without any lock. It always visits every record, even
+// after a write error (then writing nothing), because each must be
+// captured before the next snapshot's instant.
+func (snap *bgSnapshot) walk(s *Server, enc *rdb.Encoder) error {
+	var werr error
+	write := func(b []byte) {
+		if werr == nil && len(b) > 0 {
+			werr = enc.Raw(b)
+		}
+	}
+	var buf, side []byte
+	var v rdb.Value
+	ap := rdb.NewAppender(s.rdbOptions())
+	skipped := 0
+	fileDB := -1
+	// rdb-key-save-delay (microseconds per key, as Redis) slows the saver
+	// down, for tests that need writes to overlap a save.
+	delay := time.Duration(s.cfg.Int("rdb-key-save-delay")) * time.Microsecond
+	for i := 0; i < s.ks.NumShards(); i++ {
+		bit := uint64(1) << uint(i)
+		for db := 0; db < s.ks.Databases(); db++ {
+			cursor := uint64(0)
+			for {
+				s.ks.Lock(bit)
+				t := s.ks.SnapTable(i, db)
+				if t.Len() == 0 {
+					s.ks.Unlock(bit)
+					break
+				}
+				buf = buf[:0]
+				n := 0
+				cursor = t.ScanN(cursor, snapChunk, func(e kvtable.Entry) {
+					if e.Captured() {
+						return
+					}
+					n++
+					e.Capture()
+					if exp := e.ExpireAt(); exp != 0 && exp <= snap.now {
+						return
+					}
+					if !rdbValue(e, &v) {
+						skipped++
+						return
+					}
+					if fileDB != db {
+						buf = rdb.AppendSelectDB(buf, db, t.Len(), t.VolatileLen())
+						fileDB = db
+					}
+					buf = ap.AppendKey(buf, e.Key(), &v, e.ExpireAt())
+				})
+				s.ks.Unlock(bit)
+				if delay > 0 {
+					time.Sleep(time.Duration(n) * delay)
+				}
+				write(buf)
+				if side = snap.takeSide(side); len(side) > 0 {
+					write(side)
+					fileDB = -1
+				}
+				if cursor == 0 {
+					break
+				}
+			}
+		}
+	}
+	write(snap.takeSide(side))
+	snap.mu.Lock()
+	skipped += snap.skipped
+	peak := snap.peak
+	snap.mu.Unlock()
+	s.noteSkipped(skipped)
+	if peak > 1<<20 {
+		s.log.Noticef("Snapshot: at most %d MB of values changed during the save waited to be written", peak>>20)
+	}
+	return werr
+}
+
+// snapshotBeforeWrite keeps a running snapshot point in time for a write
+// whose keys are not known in advance: the caller holds the shards in
+// mask, and their records not captured yet are preserved now. Without a
+// snapshot it costs one atomic load.
 func (s *Server) snapshotBeforeWrite(mask uint64) {
 	snap := s.persist.snap.Load()
 	if snap == nil {
 		return
 	}
-	for p := snap.pending.Load() & mask; p != 0; p &= p - 1 {
-		snap.dump(s, bits.TrailingZeros64(p))
+	for p := mask; p != 0; p &= p - 1 {
+		snap.captureShard(s, bits.TrailingZeros64(p))
 	}
 }
+
+// snapshotBeforeCommand is the gate's hook before a command that may
+// write: with a snapshot running, the old values of the keys it names are
+// preserved; a command that may write elsewhere (no keys, other
+// databases, scripts) preserves its whole shards. The caller holds mask.
+func (s *Server) snapshotBeforeCommand(c *client, h *handler, argv [][]byte, mask uint64) {
+	snap := s.persist.snap.Load()
+	if snap == nil {
+		return
+	}
+	if h.lockAll || keysElsewhere[h.cmd.Name] {
+		s.snapshotBeforeWrite(mask)
+		return
+	}
+	idx, err := h.cmd.KeyIndexes(argv, nil)
+	if err != nil || len(idx) == 0 {
+		s.snapshotBeforeWrite(mask)
+		return
+	}
+	for _, i := range idx {
+		if e, ok := c.tx.SnapEntry(c.db, argv[i]); ok && !e.Captured() {
+			snap.preserve(c.db, e)
+		}
+	}
+}
+
+// keysElsewhere are the writing commands whose effects reach keys the
+// key specs do not name in the client's database.
+var keysElsewhere = map[string]bool{"move": true, "copy": true}
 
 // saveRDB writes the snapshot to a temporary file in dir and renames it
 // over dbfilename: a crash leaves the old file or the new one, never a
@@ -405,7 +530,7 @@ func (s *Server) startBGSave() bool {
 		return false
 	}
 	s.persist.bgStart.Store(time.Now().Unix())
-	s.persist.snap.Store(newBGSnapshot(s.ks.NumShards(), s.ks.Clock().NowMs()))
+	s.persist.snap.Store(s.newBGSnapshot())
 	s.log.Noticef("Background saving started")
 	go func() {
 		t0 := time.Now()

@@ -57,7 +57,7 @@ func TestPersistBGSavePointInTime(t *testing.T) {
 	}
 	// BGSAVE's instant (every shard held), without its goroutine so the
 	// test decides the interleaving.
-	s.persist.snap.Store(newBGSnapshot(s.ks.NumShards(), s.ks.Clock().NowMs()))
+	s.persist.snap.Store(s.newBGSnapshot())
 	s.ks.Unlock(all)
 	// Writes after the instant: each through the gate's hook.
 	for i := 0; i < 200; i += 2 {

@@ -44,7 +44,7 @@ func (t *Table) Check() error {
 				if rec[oHdr] == fillerHdr {
 					return fmt.Errorf("ref %#x is a filler", r)
 				}
-				if rec[oHdr]&^(hExpire|hValHeap|hValObj|hKeyHeap) != 0 || rec[oHdr]&(hValHeap|hValObj) == hValHeap|hValObj {
+				if rec[oHdr]&^(hExpire|hValHeap|hValObj|hKeyHeap|hSnap) != 0 || rec[oHdr]&(hValHeap|hValObj) == hValHeap|hValObj {
 					return fmt.Errorf("ref %#x bad header %#x", r, rec[oHdr])
 				}
 				ly := parse(rec)

@@ -186,7 +186,7 @@ func (t *Table) SampleVolatile(n int, rnd func(n uint64) uint64, fn func(e Entry
 // Clear removes every key. The memory goes to the garbage collector, so
 // this is O(1) here.
 func (t *Table) Clear() {
-	*t = Table{seed: t.seed, rehashIdx: -1, cur: -1, cmp: -1, maxVal: t.maxVal}
+	*t = Table{seed: t.seed, rehashIdx: -1, cur: -1, cmp: -1, maxVal: t.maxVal, snapBit: t.snapBit}
 }
 
 // Rehash does up to budget units of background work, a unit being one

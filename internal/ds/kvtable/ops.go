@@ -106,7 +106,7 @@ func (t *Table) insert(key []byte, h uint64, kind Kind, flags uint8, v vspec, ex
 	hasExp := exp != NoExpire && exp != KeepExpire
 	size := sizeFor(hasExp, len(key), keyHeap, v.mode, v.n)
 	ref, rec := t.alloc(size)
-	hdr := v.mode
+	hdr := v.mode | t.snapBit // a new key is never part of a running snapshot
 	if keyHeap {
 		hdr |= hKeyHeap
 	}
@@ -155,7 +155,7 @@ func (t *Table) update(ref uint32, l link, kind Kind, flags uint8, v vspec, exp 
 	}
 	kField := keyFieldLen(old, ly.kLen)
 	size := sizeFor(hasExp, ly.kLen, old&hKeyHeap != 0, v.mode, v.n)
-	hdr := v.mode | old&hKeyHeap
+	hdr := v.mode | old&(hKeyHeap|hSnap)
 	if hasExp {
 		hdr |= hExpire
 	}

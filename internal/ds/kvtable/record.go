@@ -37,6 +37,9 @@ const (
 	hValHeap = 1 << 1 // value field is a 4-byte index into Table.bigs
 	hValObj  = 1 << 2 // value field is a 4-byte index into Table.objs
 	hKeyHeap = 1 << 3 // key field is a 4-byte index into Table.bigs
+	// hSnap marks the record as captured by the running snapshot when it
+	// equals Table.snapBit (see snapshot.go).
+	hSnap = 1 << 4
 
 	fillerHdr = 0xFF
 )

@@ -48,6 +48,10 @@ type Table struct {
 	bigBytes int          // sum of cap of bigs buffers
 	objs     segs[any]    // object values
 	objFree  segs[uint32] //
+
+	// snapBit is the hSnap value of a record the running snapshot has
+	// captured (or that was written after its instant); see snapshot.go.
+	snapBit byte
 }
 
 type pageMeta struct {
