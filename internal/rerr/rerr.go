@@ -392,3 +392,23 @@ const (
 func ACLNoPermCommand(fullName string) string {
 	return "NOPERM this user has no permissions to run the '" + fullName + "' command"
 }
+
+// ---- MIGRATE ----
+
+const (
+	MigrateKeysNeedEmptyKey = "ERR When using MIGRATE KEYS option, the key argument must be set to the empty string"
+	// The three I/O failures, as Redis words them ("connecting to the
+	// client" included, though the peer is the target).
+	MigrateIOConnect = "IOERR error or timeout connecting to the client"
+	MigrateIOWrite   = "IOERR error or timeout writing to target instance"
+	MigrateIORead    = "IOERR error or timeout reading to target instance"
+	// DumpTypeUnsupported answers a value the DUMP encoder cannot
+	// serialize.
+	DumpTypeUnsupported = "ERR DUMP of this type is not supported yet"
+)
+
+// MigrateTarget forwards the first error line the target answered (its
+// leading '-' removed).
+func MigrateTarget(msg string) string {
+	return "ERR Target instance replied with error: " + msg
+}

@@ -247,6 +247,8 @@ func (s *Server) effects(c *client, cmd *command.Command, argv [][]byte, outBefo
 		return [][][]byte{{[]byte("PEXPIREAT"), argv[1], ms(at)}}
 	case "getdel":
 		return [][][]byte{{[]byte("DEL"), argv[1]}}
+	case "migrate":
+		return migrateEffects(c, cmd, argv)
 	case "incrbyfloat":
 		if v, _, err := c.tx.GetString(argv[1]); err == nil {
 			return [][][]byte{{[]byte("SET"), argv[1], append([]byte(nil), v...), []byte("KEEPTTL")}}

@@ -21,6 +21,7 @@ func handlerTable() []handler {
 	h = append(h, aclHandlers()...)
 	h = append(h, persistHandlers()...)
 	h = append(h, handler{name: "bgrewriteaof", fn: cmdBGRewriteAOF, lockAll: true})
+	h = append(h, handler{name: "migrate", fn: cmdMigrate})
 	return h
 }
 
