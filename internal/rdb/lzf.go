@@ -28,7 +28,13 @@ func lzfCompress(in []byte, maxOut int, t *lzfTable) []byte {
 	}
 	t.reset()
 	htab := t
-	out := make([]byte, maxOut)
+	// The output buffer is the table's, reused: the caller copies the
+	// result before the next call, and a snapshot compresses millions of
+	// values without leaving each one's buffer to the garbage collector.
+	if cap(t.out) < maxOut {
+		t.out = make([]byte, maxOut)
+	}
+	out := t.out[:maxOut]
 	op := 1 // byte 0 is the first literal run's header
 	lit := 0
 	ip := 0
@@ -147,6 +153,7 @@ func lzfCompress(in []byte, maxOut int, t *lzfTable) []byte {
 type lzfTable struct {
 	slot [lzfHSize]uint64
 	gen  uint32
+	out  []byte // lzfCompress's output, valid until its next call
 }
 
 func (t *lzfTable) reset() {
