@@ -147,6 +147,14 @@ var implemented = map[string]bool{
 	// Memory limit and eviction
 	"maxmemory": true, "maxmemory-policy": true, "maxmemory-samples": true,
 	"maxmemory-eviction-tenacity": true, "lfu-log-factor": true, "lfu-decay-time": true,
+
+	// TLS (internal/server/tls.go). tls-ciphersuites is validated, but Go
+	// keeps every TLS 1.3 suite on; Go's server always picks the suite
+	// itself, as tls-prefer-server-ciphers yes.
+	"tls-port": true, "tls-cert-file": true, "tls-key-file": true,
+	"tls-ca-cert-file": true, "tls-ca-cert-dir": true, "tls-auth-clients": true,
+	"tls-protocols": true, "tls-ciphers": true, "tls-ciphersuites": true,
+	"tls-prefer-server-ciphers": true,
 }
 
 // params is the table: every parameter of Redis 7.0.15 (as built by

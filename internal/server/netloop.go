@@ -97,15 +97,17 @@ func (l *loop) watch(fd int, out bool) {
 // A task posted after the loop exited (a blocking timeout firing during
 // shutdown) is dropped: the eventfd is closed and its number may already
 // belong to another file.
-func (l *loop) post(fn func()) {
+// It reports whether fn was queued.
+func (l *loop) post(fn func()) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
-		return
+		return false
 	}
 	l.tasks = append(l.tasks, fn)
 	var one = [8]byte{1}
 	unix.Write(l.wakefd, one[:])
+	return true
 }
 
 func (l *loop) runTasks() {
@@ -284,28 +286,11 @@ func (l *loop) accept(lfd int) {
 			laddr = sockaddrString(lsa)
 		}
 		c := s.newClient(nfd, sockaddrString(sa), laddr)
-		denied := s.protectedDenied(sa)
-		s.mu.Lock()
-		full := int64(len(s.clients)) >= s.maxClients.Load()
-		if !full && !denied {
-			s.clients[c.id] = c
-		}
-		s.mu.Unlock()
-		if full {
-			s.stats.rejectedConns.Add(1)
-			unix.Write(nfd, []byte("-ERR max number of clients reached\r\n"))
+		if msg := s.admit(c, sa); msg != "" {
+			unix.Write(nfd, []byte(msg))
 			unix.Close(nfd)
 			continue
 		}
-		if denied {
-			// Checked after maxclients, as Redis does.
-			s.stats.rejectedConns.Add(1)
-			unix.Write(nfd, []byte("-"+rerr.ProtectedMode+"\r\n"))
-			unix.Close(nfd)
-			continue
-		}
-		// As Redis, refused connections are not counted as received.
-		s.stats.connections.Add(1)
 		target := s.loops[l.next%len(s.loops)]
 		l.next++
 		c.loop = target
@@ -315,6 +300,30 @@ func (l *loop) accept(lfd int) {
 			target.post(func() { target.register(c) })
 		}
 	}
+}
+
+// admit counts a new client in, or returns the error line it is refused
+// with (maxclients, protected mode); accept and the TLS bridge share it.
+func (s *Server) admit(c *client, peer unix.Sockaddr) string {
+	denied := s.protectedDenied(peer)
+	s.mu.Lock()
+	full := int64(len(s.clients)) >= s.maxClients.Load()
+	if !full && !denied {
+		s.clients[c.id] = c
+	}
+	s.mu.Unlock()
+	if full {
+		s.stats.rejectedConns.Add(1)
+		return "-ERR max number of clients reached\r\n"
+	}
+	if denied {
+		// Checked after maxclients, as Redis does.
+		s.stats.rejectedConns.Add(1)
+		return "-" + rerr.ProtectedMode + "\r\n"
+	}
+	// As Redis, refused connections are not counted as received.
+	s.stats.connections.Add(1)
+	return ""
 }
 
 func (l *loop) register(c *client) {

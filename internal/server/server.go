@@ -35,6 +35,9 @@ type Options struct {
 	Clock     keyspace.Clock // the wall clock when nil
 	Logger    *logging.Logger
 	Listeners []net.Listener // pre-opened listeners; when set, port/bind are not used
+	// TLSListeners are pre-opened TLS-port listeners (tls.go); when set,
+	// tls-port is not used.
+	TLSListeners []net.Listener
 }
 
 // Server is one Taconite instance.
@@ -309,6 +312,11 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}
 	s.mu.Unlock()
+	stopTLS, err := s.startTLS()
+	if err != nil {
+		return err
+	}
+	defer stopTLS()
 	for _, w := range s.cfg.Unimplemented() {
 		s.log.Warningf("Directive '%s' is accepted but not implemented by Taconite yet; its value is stored and has no effect.", w)
 	}
@@ -342,6 +350,7 @@ func (s *Server) Run(ctx context.Context) error {
 	case <-s.shutdownCh:
 		s.log.Warningf("User requested shutdown...")
 	}
+	stopTLS() // before the loops, so that none is handed a connection as it exits
 	s.stopLoops()
 	// Saved once no client can write any more: nothing acknowledged is
 	// left out of the final snapshot.

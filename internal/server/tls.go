@@ -1,0 +1,526 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/taconite/taconite/internal/config"
+	"golang.org/x/sys/unix"
+)
+
+// TLS (tls-port and the tls-* directives) on Go's crypto/tls.
+//
+// The event loops poll raw sockets and parse RESP straight from them, and
+// crypto/tls needs a blocking net.Conn, so TLS does not run on the loops.
+// A goroutine accepts on the TLS port; each connection is handshaken on
+// its own goroutine, then bridged to the loops through a unix socketpair:
+// one end is registered with a loop exactly as an accepted TCP socket
+// (with the client's real addresses, for CLIENT LIST and protected mode),
+// two goroutines pump bytes between the other end and the tls.Conn. The
+// loops, the parser and every command stay unaware of TLS; the price is
+// two more local copies and goroutine wake-ups per round trip.
+
+// tlsHandshakeTimeout bounds a handshake, so that a client that connects
+// and sends nothing (or plaintext that never completes a record) does not
+// hold a goroutine and a socket for ever.
+const tlsHandshakeTimeout = 10 * time.Second
+
+// tlsPumpBuf is each direction's copy buffer: a full TLS record's payload.
+const tlsPumpBuf = 16 << 10
+
+// tlsParams are the directives a CONFIG SET re-applies to new connections.
+var tlsParams = []string{
+	"tls-cert-file", "tls-key-file", "tls-ca-cert-file", "tls-ca-cert-dir",
+	"tls-auth-clients", "tls-protocols", "tls-ciphers", "tls-ciphersuites",
+	"tls-prefer-server-ciphers",
+}
+
+// errTLSConfig is CONFIG SET's reason when the new TLS settings do not
+// load (the details go to the log, as in Redis).
+var errTLSConfig = errors.New("Unable to update TLS configuration. Check server logs.")
+
+type tlsServer struct {
+	s     *Server
+	conf  atomic.Pointer[tls.Config] // what new connections handshake with
+	lns   []net.Listener
+	next  atomic.Uint64 // round-robin loop choice
+	wg    sync.WaitGroup
+	mu    sync.Mutex // guards conns and done
+	conns map[net.Conn]struct{}
+	done  bool
+	once  sync.Once // stop runs once
+}
+
+// startTLS opens the TLS port (tls-port on the bind addresses, or the
+// injected listeners) and serves it until the returned stop is called.
+// With tls-port 0 and no injected listener it does nothing. A TLS
+// configuration that does not load is fatal, as for redis-server.
+func (s *Server) startTLS() (stop func(), err error) {
+	lns := s.opts.TLSListeners
+	port := s.cfg.Int("tls-port")
+	if lns == nil && port == 0 {
+		return func() {}, nil
+	}
+	conf, err := buildTLSConfig(s.cfg)
+	if err != nil {
+		s.log.Warningf("%v", err)
+		s.log.Warningf("Failed to configure TLS. Check logs for more info.")
+		for _, l := range lns {
+			l.Close()
+		}
+		return nil, err
+	}
+	if lns == nil {
+		if lns, err = s.listenTLS(port); err != nil {
+			return nil, err
+		}
+	}
+	t := &tlsServer{s: s, lns: lns, conns: map[net.Conn]struct{}{}}
+	t.conf.Store(conf)
+	for _, name := range tlsParams {
+		s.cfg.OnApply(name, t.reload)
+	}
+	for _, l := range lns {
+		s.log.Noticef("Listening on %s (TLS)", l.Addr())
+		t.wg.Add(1)
+		go t.acceptLoop(l)
+	}
+	return t.stop, nil
+}
+
+// listenTLS opens tls-port on every bind address, with the plaintext
+// port's rules (a '-' prefix marks an address that may fail).
+func (s *Server) listenTLS(port int64) ([]net.Listener, error) {
+	ka := time.Duration(s.cfg.Int("tcp-keepalive")) * time.Second
+	lc := net.ListenConfig{KeepAliveConfig: net.KeepAliveConfig{
+		Enable: ka > 0, Idle: ka, Interval: max(ka/3, time.Second), Count: 3,
+	}}
+	if ka <= 0 {
+		lc.KeepAlive = -1
+	}
+	var ls []net.Listener
+	for _, addr := range s.cfg.Strings("bind") {
+		optional := strings.HasPrefix(addr, "-")
+		addr = strings.TrimPrefix(addr, "-")
+		if addr == "*" {
+			addr = "0.0.0.0"
+		}
+		network := "tcp4"
+		if strings.Contains(addr, ":") {
+			network = "tcp6"
+		}
+		hp := net.JoinHostPort(addr, strconv.FormatInt(port, 10))
+		l, err := lc.Listen(context.Background(), network, hp)
+		if err != nil {
+			if optional {
+				s.log.Verbosef("Skipping optional bind address %s: %v", addr, err)
+				continue
+			}
+			for _, o := range ls {
+				o.Close()
+			}
+			return nil, fmt.Errorf("Warning: Could not create server TLS listening socket %s: %w", hp, err)
+		}
+		ls = append(ls, l)
+	}
+	if len(ls) == 0 {
+		return nil, errors.New("Failed listening on any bind address")
+	}
+	return ls, nil
+}
+
+// reload is the CONFIG SET hook of every tls-* directive: new connections
+// use the new certificates and settings, established ones keep theirs.
+func (t *tlsServer) reload(c *config.Config) error {
+	conf, err := buildTLSConfig(c)
+	if err != nil {
+		t.s.log.Warningf("%v", err)
+		return errTLSConfig
+	}
+	t.conf.Store(conf)
+	return nil
+}
+
+// stop closes the TLS listeners and the connections still handshaking or
+// not yet handed to a loop, and waits for the accept goroutines. Bridged
+// connections end with their loop-side socket.
+func (t *tlsServer) stop() { t.once.Do(t.stop1) }
+
+func (t *tlsServer) stop1() {
+	t.mu.Lock()
+	t.done = true
+	for c := range t.conns {
+		c.Close()
+	}
+	t.mu.Unlock()
+	for _, l := range t.lns {
+		l.Close()
+	}
+	t.wg.Wait()
+}
+
+// track remembers a connection being set up, so that stop can end it;
+// false once stopping.
+func (t *tlsServer) track(c net.Conn) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done {
+		return false
+	}
+	t.conns[c] = struct{}{}
+	return true
+}
+
+func (t *tlsServer) untrack(c net.Conn) {
+	t.mu.Lock()
+	delete(t.conns, c)
+	t.mu.Unlock()
+}
+
+func (t *tlsServer) acceptLoop(l net.Listener) {
+	defer t.wg.Done()
+	var delay time.Duration
+	for {
+		raw, err := l.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of file descriptors and the like: back off rather than spin.
+			t.s.log.Warningf("Accepting client connection: %v", err)
+			delay = min(max(delay*2, 5*time.Millisecond), time.Second)
+			time.Sleep(delay)
+			continue
+		}
+		delay = 0
+		if !t.track(raw) {
+			raw.Close()
+			return
+		}
+		go t.serve(raw)
+	}
+}
+
+// serve handshakes one connection and bridges it to a loop.
+func (t *tlsServer) serve(raw net.Conn) {
+	s := t.s
+	defer t.untrack(raw)
+	tc := tls.Server(raw, t.conf.Load())
+	raw.SetDeadline(time.Now().Add(tlsHandshakeTimeout))
+	if err := tc.Handshake(); err != nil {
+		s.log.Verbosef("Error accepting a client connection: %v (addr=%s laddr=%s)", err, raw.RemoteAddr(), raw.LocalAddr())
+		raw.Close()
+		return
+	}
+	raw.SetDeadline(time.Time{})
+
+	peer := tcpSockaddr(raw.RemoteAddr())
+	laddr := raw.LocalAddr().String()
+	if lsa := tcpSockaddr(raw.LocalAddr()); lsa != nil {
+		laddr = sockaddrString(lsa)
+	}
+	raddr := raw.RemoteAddr().String()
+	if peer != nil {
+		raddr = sockaddrString(peer)
+	}
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		s.log.Warningf("Accepting client connection: socketpair: %v", err)
+		tc.Close()
+		return
+	}
+	f := os.NewFile(uintptr(fds[1]), "tls-bridge")
+	uc, err := net.FileConn(f) // dups the fd onto Go's poller
+	f.Close()
+	if err != nil {
+		s.log.Warningf("Accepting client connection: %v", err)
+		unix.Close(fds[0])
+		tc.Close()
+		return
+	}
+	c := s.newClient(fds[0], raddr, laddr)
+	if msg := s.admit(c, peer); msg != "" {
+		tc.Write([]byte(msg))
+		tc.Close()
+		uc.Close()
+		unix.Close(fds[0])
+		return
+	}
+	var once sync.Once
+	end := func() {
+		once.Do(func() {
+			tc.Close()
+			uc.Close()
+		})
+	}
+	go pump(uc, tc, end)
+	go pump(tc, uc, end)
+	target := s.loops[int(t.next.Add(1)-1)%len(s.loops)]
+	c.loop = target
+	if !target.post(func() { target.register(c) }) {
+		// The loop has already shut down.
+		end()
+		unix.Close(fds[0])
+		s.mu.Lock()
+		delete(s.clients, c.id)
+		s.mu.Unlock()
+	}
+}
+
+// pump copies src to dst until either fails, then ends both. No
+// io.Copy: its ReaderFrom/WriterTo shortcuts would only fall back here.
+func pump(dst, src net.Conn, end func()) {
+	defer end()
+	buf := make([]byte, tlsPumpBuf)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// tcpSockaddr converts a TCP address for protected mode and the
+// addresses CLIENT LIST shows.
+func tcpSockaddr(a net.Addr) unix.Sockaddr {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		return nil
+	}
+	if ip4 := ta.IP.To4(); ip4 != nil {
+		sa := &unix.SockaddrInet4{Port: ta.Port}
+		copy(sa.Addr[:], ip4)
+		return sa
+	}
+	sa := &unix.SockaddrInet6{Port: ta.Port}
+	copy(sa.Addr[:], ta.IP.To16())
+	return sa
+}
+
+// buildTLSConfig turns the tls-* directives into a server tls.Config. Its
+// errors are redis-server's log lines for the same mistakes.
+func buildTLSConfig(c *config.Config) (*tls.Config, error) {
+	certFile, keyFile := c.String("tls-cert-file"), c.String("tls-key-file")
+	caFile, caDir := c.String("tls-ca-cert-file"), c.String("tls-ca-cert-dir")
+	auth := c.String("tls-auth-clients")
+	if certFile == "" {
+		return nil, errors.New("No tls-cert-file configured!")
+	}
+	if keyFile == "" {
+		return nil, errors.New("No tls-key-file configured!")
+	}
+	if auth != "no" && caFile == "" && caDir == "" {
+		return nil, errors.New("Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-cluster, tls-replication or tls-auth-clients are enabled!")
+	}
+	certPEM, err := os.ReadFile(certFile)
+	if err != nil {
+		return nil, fmt.Errorf("Failed to load certificate: %s: %v", certFile, unwrapPathErr(err))
+	}
+	if b, _ := pem.Decode(certPEM); b == nil || b.Type != "CERTIFICATE" {
+		return nil, fmt.Errorf("Failed to load certificate: %s: no PEM certificate found", certFile)
+	}
+	keyPEM, err := os.ReadFile(keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("Failed to load private key: %s: %v", keyFile, unwrapPathErr(err))
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return nil, fmt.Errorf("Failed to load private key: %s: %v", keyFile, err)
+	}
+	conf := &tls.Config{Certificates: []tls.Certificate{cert}}
+	if caFile != "" || caDir != "" {
+		pool, err := loadCAs(caFile, caDir)
+		if err != nil {
+			return nil, fmt.Errorf("Failed to configure CA certificate(s) file/directory: %v", err)
+		}
+		conf.ClientCAs = pool
+	}
+	switch auth {
+	case "no":
+		conf.ClientAuth = tls.NoClientCert
+	case "optional":
+		conf.ClientAuth = tls.VerifyClientCertIfGiven
+	default:
+		conf.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	if conf.MinVersion, conf.MaxVersion, err = tlsVersions(c.String("tls-protocols")); err != nil {
+		return nil, err
+	}
+	if v := c.String("tls-ciphers"); v != "" {
+		if conf.CipherSuites, err = tls12Ciphers(v); err != nil {
+			return nil, err
+		}
+	}
+	if v := c.String("tls-ciphersuites"); v != "" {
+		if err := checkTLS13Suites(v); err != nil {
+			return nil, err
+		}
+	}
+	// tls-prefer-server-ciphers: Go's server always chooses the suite
+	// itself (by its own order, favouring AES when the CPU has it); the
+	// field is kept for clarity but crypto/tls ignores it.
+	conf.PreferServerCipherSuites = c.Bool("tls-prefer-server-ciphers")
+	return conf, nil
+}
+
+// unwrapPathErr drops the path os.ReadFile puts in front, which the
+// message already names.
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// loadCAs reads the CA bundle file and every PEM certificate in the CA
+// directory (OpenSSL wants hashed names there; any file name is taken).
+func loadCAs(file, dir string) (*x509.CertPool, error) {
+	pool := x509.NewCertPool()
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, unwrapPathErr(err)
+		}
+		if !pool.AppendCertsFromPEM(b) {
+			return nil, fmt.Errorf("%s: no PEM certificate found", file)
+		}
+	}
+	if dir != "" {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return nil, unwrapPathErr(err)
+		}
+		for _, e := range ents {
+			if e.IsDir() {
+				continue
+			}
+			if b, err := os.ReadFile(filepath.Join(dir, e.Name())); err == nil {
+				pool.AppendCertsFromPEM(b)
+			}
+		}
+	}
+	return pool, nil
+}
+
+// tlsVersions parses tls-protocols; the default is Redis's "TLSv1.2
+// TLSv1.3". Go takes a range, so "TLSv1 TLSv1.3" also allows 1.1 and 1.2.
+func tlsVersions(v string) (lo, hi uint16, err error) {
+	if strings.TrimSpace(v) == "" {
+		return tls.VersionTLS12, tls.VersionTLS13, nil
+	}
+	for _, w := range strings.Fields(v) {
+		var ver uint16
+		switch strings.ToLower(w) {
+		case "tlsv1":
+			ver = tls.VersionTLS10
+		case "tlsv1.1":
+			ver = tls.VersionTLS11
+		case "tlsv1.2":
+			ver = tls.VersionTLS12
+		case "tlsv1.3":
+			ver = tls.VersionTLS13
+		default:
+			return 0, 0, errors.New("Invalid tls-protocols specified. Use a combination of 'TLSv1', 'TLSv1.1', 'TLSv1.2' and 'TLSv1.3'.")
+		}
+		if lo == 0 || ver < lo {
+			lo = ver
+		}
+		hi = max(hi, ver)
+	}
+	return lo, hi, nil
+}
+
+// opensslCiphers maps OpenSSL's names of the TLS 1.2 suites Go implements
+// to Go's identifiers.
+var opensslCiphers = map[string]uint16{
+	"ECDHE-ECDSA-AES128-GCM-SHA256": tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	"ECDHE-RSA-AES128-GCM-SHA256":   tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	"ECDHE-ECDSA-AES256-GCM-SHA384": tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+	"ECDHE-RSA-AES256-GCM-SHA384":   tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	"ECDHE-ECDSA-CHACHA20-POLY1305": tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	"ECDHE-RSA-CHACHA20-POLY1305":   tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	"ECDHE-ECDSA-AES128-SHA":        tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA,
+	"ECDHE-RSA-AES128-SHA":          tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
+	"ECDHE-ECDSA-AES256-SHA":        tls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA,
+	"ECDHE-RSA-AES256-SHA":          tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
+	"ECDHE-ECDSA-AES128-SHA256":     tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
+	"ECDHE-RSA-AES128-SHA256":       tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
+	"AES128-GCM-SHA256":             tls.TLS_RSA_WITH_AES_128_GCM_SHA256,
+	"AES256-GCM-SHA384":             tls.TLS_RSA_WITH_AES_256_GCM_SHA384,
+	"AES128-SHA":                    tls.TLS_RSA_WITH_AES_128_CBC_SHA,
+	"AES256-SHA":                    tls.TLS_RSA_WITH_AES_256_CBC_SHA,
+	"AES128-SHA256":                 tls.TLS_RSA_WITH_AES_128_CBC_SHA256,
+	"ECDHE-RSA-DES-CBC3-SHA":        tls.TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA,
+	"DES-CBC3-SHA":                  tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA,
+}
+
+// tls12Ciphers parses tls-ciphers, an OpenSSL cipher list. Suite names
+// (OpenSSL's or IANA's) select suites in order; the DEFAULT, HIGH and ALL
+// keywords keep Go's defaults; exclusions (!X, -X) and other operators
+// are ignored, as Go only offers suites OpenSSL's HIGH would keep. A list
+// naming nothing known is refused, as by Redis.
+func tls12Ciphers(v string) ([]uint16, error) {
+	byName := map[string]uint16{}
+	for _, cs := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+		byName[cs.Name] = cs.ID
+	}
+	var ids []uint16
+	keyword := false
+	for _, w := range strings.FieldsFunc(v, func(r rune) bool { return r == ':' || r == ',' || r == ' ' }) {
+		if id, ok := opensslCiphers[w]; ok {
+			ids = append(ids, id)
+			continue
+		}
+		if id, ok := byName[w]; ok {
+			ids = append(ids, id)
+			continue
+		}
+		switch {
+		case w == "DEFAULT" || w == "HIGH" || w == "ALL":
+			keyword = true
+		case strings.ContainsAny(w[:1], "!-+@"):
+		default:
+			return nil, fmt.Errorf("Failed to configure ciphers: %s", v)
+		}
+	}
+	if len(ids) == 0 {
+		if keyword {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("Failed to configure ciphers: %s", v)
+	}
+	return ids, nil
+}
+
+// checkTLS13Suites validates tls-ciphersuites. Go does not let a server
+// narrow the TLS 1.3 suites (all of them are safe), so a valid list is
+// accepted and the three suites stay on.
+func checkTLS13Suites(v string) error {
+	for _, w := range strings.Split(v, ":") {
+		switch w {
+		case "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
+			"TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256":
+		default:
+			return fmt.Errorf("Failed to configure ciphersuites: %s", v)
+		}
+	}
+	return nil
+}
