@@ -15,4 +15,9 @@
 //
 // Values live in kvtable.Tables (one per shard and database): strings as
 // bytes in pointer-free arenas, other types as objects.
+//
+// For maxmemory the keyspace counts the bytes its tables hold (DataBytes,
+// kept current write by write while SetAccounting is on) and chooses and
+// deletes keys as Redis's eviction policies do (EvictOne, evict.go); the
+// server decides when, from its used_memory figure.
 package keyspace

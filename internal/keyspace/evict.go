@@ -229,18 +229,21 @@ func (ks *Keyspace) evictRandom(p *EvictPool, volatile bool, h *EvictHooks) (int
 		for d := 0; d < ks.dbs; d++ {
 			db := (p.dbNext + d) % ks.dbs
 			tb := sh.tables[db]
-			var key []byte
+			var e kvtable.Entry
+			found := false
 			if volatile {
-				tb.SampleVolatile(1, p.rnd, func(e kvtable.Entry) { key = append(p.ents[p.n].key[:0], e.Key()...) })
-			} else if e, ok := tb.RandomEntry(p.rnd); ok {
-				key = append(p.ents[p.n].key[:0], e.Key()...)
+				tb.SampleVolatile(1, p.rnd, func(v kvtable.Entry) { e, found = v, true })
+			} else {
+				e, found = tb.RandomEntry(p.rnd)
 			}
-			if key == nil {
+			if !found {
 				continue
 			}
+			// The key aliases the record: copy it before deleting.
+			key := append(p.ents[p.n].key[:0], e.Key()...)
 			p.ents[p.n].key = key
 			p.dbNext = db + 1
-			freed := ks.evictLocked(sh, i, db, tb, key, h)
+			freed := ks.evictLocked(sh, i, db, tb, e, key, h)
 			sh.mu.Unlock()
 			return freed, true
 		}
@@ -260,22 +263,21 @@ func (ks *Keyspace) evictKey(i, db int, key []byte, volatile bool, h *EvictHooks
 		sh.mu.Unlock()
 		return 0, false
 	}
-	freed := ks.evictLocked(sh, i, db, tb, key, h)
+	freed := ks.evictLocked(sh, i, db, tb, e, key, h)
 	sh.mu.Unlock()
 	return freed, true
 }
 
-// evictLocked deletes a key known to be in tb, shard sh locked, counts it
-// and calls the hooks.
-func (ks *Keyspace) evictLocked(sh *shard, i, db int, tb *kvtable.Table, key []byte, h *EvictHooks) int64 {
-	if h != nil && h.Before != nil {
-		h.Before(i)
-	}
+// evictLocked deletes key, whose entry e is in tb, shard sh locked, counts
+// it and calls the hooks. key must not alias the record.
+func (ks *Keyspace) evictLocked(sh *shard, i, db int, tb *kvtable.Table, e kvtable.Entry, key []byte, h *EvictHooks) int64 {
 	var obj int64
-	if e, ok := tb.Get(key); ok {
-		if m, ok := e.Obj().(interface{ MemoryUsage() int }); ok {
-			obj = int64(m.MemoryUsage())
-		}
+	if m, ok := e.Obj().(interface{ MemoryUsage() int }); ok {
+		obj = int64(m.MemoryUsage())
+	}
+	if h != nil && h.Before != nil {
+		// Serializing the shard for a BGSAVE reads, and leaves e valid.
+		h.Before(i)
 	}
 	before := tb.DataBytes()
 	tb.Delete(key)

@@ -34,6 +34,7 @@ func exactData(ks *Keyspace) int64 {
 
 func TestDataBytesTracksWrites(t *testing.T) {
 	ks := New(Options{})
+	ks.SetAccounting(true)
 	empty := ks.DataBytes()
 	v := make([]byte, 100)
 	fill(ks, "k", 10_000, v, 0)
@@ -214,6 +215,7 @@ func BenchmarkEvictOne(b *testing.B) {
 	for _, p := range []EvictPolicy{AllKeysLRU, AllKeysLFU, AllKeysRandom, VolatileTTL} {
 		b.Run(p.String(), func(b *testing.B) {
 			ks := New(Options{})
+			ks.SetAccounting(true)
 			ks.SetLFU(p.LFU(), 10, 1)
 			v := make([]byte, 100)
 			fill(ks, "k", 100_000, v, 1_000_000)

@@ -116,8 +116,10 @@ type Keyspace struct {
 	// writes skip the bookkeeping that wakes them.
 	Blocked atomic.Int64
 	// data is the sum of the tables' DataBytes, give or take each shard's
-	// pending change (see account).
-	data atomic.Int64
+	// pending change (see account). Writes keep it current only while
+	// accounting is on; otherwise Reaccount does when asked.
+	data       atomic.Int64
+	accounting atomic.Bool
 }
 
 // shard is one lock domain: the slice of every database whose keys hash to
@@ -231,6 +233,7 @@ func (ks *Keyspace) Begin(tx *Tx, db int, mask uint64, now time.Time) {
 		tx.Now = ks.clock.NowMs()
 	}
 	tx.access, tx.lfu = ks.initialAccess(tx.Now)
+	tx.acct = ks.accounting.Load()
 	tx.lastKey = nil
 	tx.lfuKey = nil
 	tx.Ready = tx.Ready[:0]
@@ -312,10 +315,39 @@ func (ks *Keyspace) flushAccount(sh *shard) {
 	}
 }
 
+// SetAccounting switches on or off keeping DataBytes current with every
+// write (the server does while maxmemory is set, and eviction needs the
+// figure before each command); off, a write costs nothing more and
+// DataBytes is as of the last Reaccount.
+func (ks *Keyspace) SetAccounting(on bool) {
+	ks.accounting.Store(on)
+	ks.Reaccount()
+}
+
+// Reaccount brings the data total exactly up to date with every table:
+// it adds up the shards' pending changes, and catches writes made straight
+// into a table (loading an RDB file goes through Tx.Table). It takes each
+// shard in turn, skipping one someone holds (a running script holds them
+// all, maybe on the caller's own goroutine): the next call catches up.
+func (ks *Keyspace) Reaccount() {
+	for i := range ks.shards {
+		sh := &ks.shards[i]
+		if !sh.mu.TryLock() {
+			continue
+		}
+		for db, tb := range sh.tables {
+			ks.account(sh, db, tb)
+		}
+		ks.flushAccount(sh)
+		sh.mu.Unlock()
+	}
+}
+
 // DataBytes is the memory the keyspace's tables need (kvtable's
-// DataBytes summed), give or take a few kilobytes per shard of changes not
-// yet added up. It leaves out the objects behind collection values. It is
-// one atomic load, cheap enough to read before every command.
+// DataBytes summed): while accounting is on, give or take a few kilobytes
+// per shard of changes not yet added up; otherwise as of the last
+// Reaccount. It leaves out the objects behind collection values. It is one
+// atomic load, cheap enough to read before every command.
 func (ks *Keyspace) DataBytes() int64 { return ks.data.Load() }
 
 // SetNotify switches the OnNew and OnMiss hooks on or off (the server

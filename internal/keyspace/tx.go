@@ -19,6 +19,7 @@ type Tx struct {
 	locked uint64
 	access uint32 // access field for records this command writes
 	lfu    bool   // access fields are LFU counters (see access.go)
+	acct   bool   // keep Keyspace.data current write by write (SetAccounting)
 	// Under LFU clocks, the key whose counter this command's lookup last
 	// counted, so that overwriting it does not count the access twice.
 	lfuKey *byte
@@ -88,6 +89,14 @@ func (t *Tx) lookup(db int, key []byte) (*shard, *kvtable.Table, kvtable.Entry, 
 	return sh, tb, e, ok
 }
 
+// account is Keyspace.account for a write of this command, when writes
+// are accounted one by one.
+func (t *Tx) account(sh *shard, db int, tb *kvtable.Table) {
+	if t.acct {
+		t.ks.account(sh, db, tb)
+	}
+}
+
 // lfuKeep is, under LFU clocks, the access field an overwritten key must
 // keep: Redis carries the old value's counter over to the new value, after
 // counting the write's own lookup of the key. ok is false for a key that
@@ -128,13 +137,13 @@ func (t *Tx) expire(sh *shard, tb *kvtable.Table, db int, key []byte) {
 		k := append([]byte(nil), key...)
 		tb.Delete(key)
 		sh.stats.ExpiredKeys++
-		t.ks.account(sh, db, tb)
+		t.account(sh, db, tb)
 		t.ks.onExpire(db, k)
 		return
 	}
 	tb.Delete(key)
 	sh.stats.ExpiredKeys++
-	t.ks.account(sh, db, tb)
+	t.account(sh, db, tb)
 }
 
 // Get looks key up for reading (counted in keyspace_hits/misses).
@@ -189,7 +198,26 @@ func (t *Tx) SetString(key, val []byte, expireAt int64) {
 
 // SetStringEnc stores a string with an explicit encoding (APPEND leaves raw).
 func (t *Tx) SetStringEnc(key, val []byte, enc uint8, expireAt int64) {
-	t.SetBytesIn(t.DB, key, KindString, enc, val, expireAt)
+	t.setBytes(t.DB, key, KindString, enc, val, expireAt)
+}
+
+// setLFU is a write under LFU clocks, where an overwritten key keeps its
+// counter (see lfuKeep): SetBytes of val, or SetObj of obj when isObj. It
+// reports whether the key existed. Apart from the writes' fast paths, so
+// that they stay as short as they were without LFU.
+func (t *Tx) setLFU(sh *shard, tb *kvtable.Table, db int, key []byte, kind kvtable.Kind, flags uint8, val []byte, obj any, isObj bool, expireAt int64) bool {
+	keep, kept := t.lfuKeep(tb, key)
+	var existed bool
+	if isObj {
+		existed = tb.SetObj(key, kind, flags, obj, expireAt)
+	} else {
+		existed = tb.SetBytes(key, kind, flags, val, expireAt)
+	}
+	if kept {
+		tb.Touch(key, keep)
+	}
+	t.account(sh, db, tb)
+	return existed
 }
 
 // created tells the OnNew hook about a key a write just created.
@@ -207,16 +235,13 @@ func (t *Tx) SetObj(key []byte, kind kvtable.Kind, obj any, expireAt int64) {
 // SetObjIn stores an object value in database db with flags.
 func (t *Tx) SetObjIn(db int, key []byte, kind kvtable.Kind, flags uint8, obj any, expireAt int64) {
 	sh, tb := t.table(db, key)
-	var keep uint32
-	var kept bool
+	var existed bool
 	if t.lfu {
-		keep, kept = t.lfuKeep(tb, key)
+		existed = t.setLFU(sh, tb, db, key, kind, flags, nil, obj, true, expireAt)
+	} else {
+		existed = tb.SetObj(key, kind, flags, obj, expireAt)
+		t.account(sh, db, tb)
 	}
-	existed := tb.SetObj(key, kind, flags, obj, expireAt)
-	if kept {
-		tb.Touch(key, keep)
-	}
-	t.ks.account(sh, db, tb)
 	if !existed {
 		t.created(db, key)
 	}
@@ -245,17 +270,19 @@ type ReadyKey struct {
 
 // SetBytesIn stores a byte value in database db.
 func (t *Tx) SetBytesIn(db int, key []byte, kind kvtable.Kind, flags uint8, val []byte, expireAt int64) {
+	t.setBytes(db, key, kind, flags, val, expireAt)
+}
+
+// setBytes is SetBytesIn; SET's path calls it directly, one call shorter.
+func (t *Tx) setBytes(db int, key []byte, kind kvtable.Kind, flags uint8, val []byte, expireAt int64) {
 	sh, tb := t.table(db, key)
-	var keep uint32
-	var kept bool
+	var existed bool
 	if t.lfu {
-		keep, kept = t.lfuKeep(tb, key)
+		existed = t.setLFU(sh, tb, db, key, kind, flags, val, nil, false, expireAt)
+	} else {
+		existed = tb.SetBytes(key, kind, flags, val, expireAt)
+		t.account(sh, db, tb)
 	}
-	existed := tb.SetBytes(key, kind, flags, val, expireAt)
-	if kept {
-		tb.Touch(key, keep)
-	}
-	t.ks.account(sh, db, tb)
 	if !existed {
 		t.created(db, key)
 	} else if t.ks.Blocked.Load() > 0 {
@@ -280,7 +307,7 @@ func (t *Tx) DeleteIn(db int, key []byte) bool {
 		t.Ready = append(t.Ready, ReadyKey{DB: db, Key: string(key)})
 	}
 	ok = tb.Delete(key)
-	t.ks.account(sh, db, tb)
+	t.account(sh, db, tb)
 	return ok
 }
 
@@ -292,7 +319,7 @@ func (t *Tx) SetExpire(key []byte, at int64) bool {
 		return false
 	}
 	ok = tb.SetExpire(key, at)
-	t.ks.account(sh, t.DB, tb)
+	t.account(sh, t.DB, tb)
 	return ok
 }
 
@@ -300,7 +327,7 @@ func (t *Tx) SetExpire(key []byte, at int64) bool {
 func (t *Tx) Append(key, data []byte) int {
 	sh, tb := t.table(t.DB, key)
 	n := tb.AppendBytes(key, KindString, EncRaw, data)
-	t.ks.account(sh, t.DB, tb)
+	t.account(sh, t.DB, tb)
 	return n
 }
 
@@ -310,7 +337,7 @@ func (t *Tx) MutableString(key []byte, n int) []byte {
 	sh, tb := t.table(t.DB, key)
 	tb.SetFlags(key, EncRaw)
 	b := tb.MutableBytes(key, n)
-	t.ks.account(sh, t.DB, tb)
+	t.account(sh, t.DB, tb)
 	return b
 }
 
@@ -343,7 +370,7 @@ func (t *Tx) FlushDB(db int) {
 	for i := range t.ks.shards {
 		tb := t.Table(i, db)
 		tb.Clear()
-		t.ks.account(&t.ks.shards[i], db, tb)
+		t.account(&t.ks.shards[i], db, tb)
 	}
 }
 

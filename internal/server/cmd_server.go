@@ -162,9 +162,12 @@ func cmdObjectRefcount(c *client, argv [][]byte) {
 	c.replyInt(1)
 }
 
+// lruOrLFU reports whether values need their own access clock: Redis
+// stops sharing small integers only under an LRU or LFU policy with a
+// maxmemory set.
 func (s *Server) lruOrLFU() bool {
 	p := s.cfg.String("maxmemory-policy")
-	return strings.Contains(p, "lru") || strings.Contains(p, "lfu")
+	return s.evict.maxmemory.Load() != 0 && (strings.Contains(p, "lru") || strings.Contains(p, "lfu"))
 }
 
 func cmdObjectIdletime(c *client, argv [][]byte) {

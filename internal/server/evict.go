@@ -37,19 +37,27 @@ import (
 // measured after each collection as the live heap minus the tables' bytes
 // at that moment. An eviction takes what it frees off at once: the tables'
 // bytes by their count, a collection by its estimated size. After a
-// collection the figure is the live heap exactly; it is never more than
-// the heap's allocated bytes.
+// collection the figure is the live heap exactly.
+//
+// The figure counts the dead records in the arena pages (until compaction
+// moves the live ones out and drops the page) as the live heap does: it
+// is memory held. So an eviction frees its record for good only once its
+// page is compacted, and under steady eviction the pages are about four
+// fifths live (kvtable's compaction threshold); Taconite's records being
+// smaller than Redis's objects, it still holds more keys in the same limit.
 //
 // # The Go memory limit
 //
 // Eviction keeps the live heap under maxmemory; the garbage on top is the
 // collector's to bound. With maxmemory set, the runtime's soft memory limit
-// is maxmemory plus a sixteenth plus a few megabytes, so the heap (live
-// data and garbage) stays within that while the collector, which has
-// little to mark in the pointer-free arena pages, runs as often as needed.
-// Should the live heap itself pass maxmemory (noeviction, or nothing left
-// to evict), the limit follows it up rather than have the collector run
-// without end.
+// is maxmemory, plus a thirty-second and 1 MB of room for garbage, plus
+// what the runtime holds besides heap objects (stacks, GC metadata, the
+// unused ends of spans). The heap then stays within maxmemory and that
+// room while the collector, which has little to mark in the pointer-free
+// arena pages, runs as often as it must (about every 2.5 MB allocated at a
+// 50 MB limit). Should the live heap itself pass maxmemory (noeviction, or
+// nothing left to evict), the limit follows it up rather than have the
+// collector run without end.
 
 // evictResult is performEvictions' outcome, as Redis's.
 type evictResult int
@@ -60,9 +68,9 @@ const (
 	evictFail                       // over, and nothing can be evicted
 )
 
-// memLimitSlack is the fixed part of the Go memory limit above maxmemory:
-// room for the runtime's own structures and some garbage on a small limit.
-const memLimitSlack = 4 << 20
+// memLimitSlack is the fixed part of the room for garbage above maxmemory
+// in the Go memory limit, for small limits.
+const memLimitSlack = 1 << 20
 
 // evictState is the server's eviction and memory accounting state.
 type evictState struct {
@@ -73,11 +81,13 @@ type evictState struct {
 	tenacity  atomic.Int64
 	lazy      atomic.Bool // lazyfree-lazy-eviction: propagate UNLINK
 
-	mu      sync.Mutex // one evictor at a time; guards pool
-	pool    *keyspace.EvictPool
-	hooks   keyspace.EvictHooks
-	failing atomic.Bool // the last eviction found nothing to evict
-	bg      atomic.Bool // the background evictor runs
+	// mu lets one evictor at a time run, and guards pool. It is taken
+	// with no shard lock held, and shard locks are taken under it.
+	mu        sync.Mutex
+	pool      *keyspace.EvictPool
+	poolStale atomic.Bool // the policy changed: empty the pool first
+	hooks     keyspace.EvictHooks
+	bg        atomic.Bool // the background evictor runs
 
 	// overhead is the live heap outside the keyspace's tables (see the
 	// file comment); used_memory is DataBytes + overhead.
@@ -89,8 +99,10 @@ type evictState struct {
 	startup    atomic.Int64
 	probe      atomic.Bool // the GC probe is armed
 
-	// The Go memory limit: as found at start (GOMEMLIMIT or none), and as
-	// last set (0 when maxmemory did not set it).
+	// The Go memory limit as found before maxmemory set one (GOMEMLIMIT,
+	// or none), and as last set (0 while maxmemory sets none). limitMu
+	// serializes the cron's and CONFIG SET's changes.
+	limitMu   sync.Mutex
 	limitOrig int64
 	limitSet  atomic.Int64
 
@@ -109,15 +121,19 @@ func (s *Server) initEviction() {
 		Before: func(shard int) { s.snapshotBeforeWrite(1 << uint(shard)) },
 		After:  s.onEvict,
 	}
-	e.limitOrig = debug.SetMemoryLimit(-1)
 	load := func(c *config.Config) error {
-		e.maxmemory.Store(maxmemoryOf(c))
+		mm := maxmemoryOf(c)
+		if (e.maxmemory.Swap(mm) == 0) != (mm == 0) {
+			// Eviction needs the figure exact before every command;
+			// without a limit, INFO's and the cron's Reaccount do.
+			s.ks.SetAccounting(mm > 0)
+		}
 		policy := keyspace.ParseEvictPolicy(c.String("maxmemory-policy"))
 		if keyspace.EvictPolicy(e.policy.Swap(uint32(policy))) != policy {
-			// The pool's scores mean something else under another policy.
-			e.mu.Lock()
-			e.pool.Reset()
-			e.mu.Unlock()
+			// The pool's scores mean something else under another
+			// policy. The evictor empties it: CONFIG SET may run inside
+			// EXEC, holding shard locks, so it must not wait for mu.
+			e.poolStale.Store(true)
 		}
 		e.samples.Store(c.Int("maxmemory-samples"))
 		e.tenacity.Store(c.Int("maxmemory-eviction-tenacity"))
@@ -125,6 +141,9 @@ func (s *Server) initEviction() {
 		return nil
 	}
 	load(s.cfg)
+	if mm := e.maxmemory.Load(); mm > 0 && mm < 1<<20 {
+		s.log.Warningf("WARNING: You specified a maxmemory value that is less than 1MB (current value is %d bytes). Are you sure this is what you really want?", mm)
+	}
 	// A first figure before the cron's: the heap's allocated bytes.
 	s.calibrate()
 	for _, name := range []string{"maxmemory-policy", "maxmemory-samples", "maxmemory-eviction-tenacity", "lazyfree-lazy-eviction"} {
@@ -167,6 +186,7 @@ func (s *Server) usedMemory() int64 {
 // which does not stop the world (ReadMemStats does).
 func (s *Server) calibrate() {
 	e := &s.evict
+	s.ks.Reaccount()
 	m := [3]metrics.Sample{
 		{Name: "/gc/heap/live:bytes"},
 		{Name: "/gc/cycles/total:gc-cycles"},
@@ -259,11 +279,11 @@ func (s *Server) exceededTimes() (total, current int64) {
 // original back when maxmemory is 0.
 func (s *Server) applyMemoryLimit() {
 	e := &s.evict
+	e.limitMu.Lock()
+	defer e.limitMu.Unlock()
 	mm := e.maxmemory.Load()
 	if mm <= 0 || mm == math.MaxInt64 {
-		if e.limitSet.Swap(0) != 0 {
-			debug.SetMemoryLimit(e.limitOrig)
-		}
+		s.restoreMemoryLimit()
 		return
 	}
 	// The runtime counts its own structures (stacks, GC metadata, the
@@ -278,21 +298,34 @@ func (s *Server) applyMemoryLimit() {
 	}
 	metrics.Read(m[:])
 	runtimeOwn := int64(m[0].Value.Uint64() - m[1].Value.Uint64() - m[2].Value.Uint64() - m[3].Value.Uint64())
+	old := e.limitSet.Load()
+	if old == 0 {
+		e.limitOrig = debug.SetMemoryLimit(-1)
+	}
 	base := max(mm, s.usedMemory())
-	limit := min(base+base/16+memLimitSlack+max(runtimeOwn, 0), e.limitOrig)
+	limit := min(base+base/32+memLimitSlack+max(runtimeOwn, 0), e.limitOrig)
 	// Small moves of the live heap need no new limit.
-	if old := e.limitSet.Load(); old == 0 || limit < old-old/64 || limit > old+old/64 {
+	if old == 0 || limit < old-old/64 || limit > old+old/64 {
 		e.limitSet.Store(limit)
 		debug.SetMemoryLimit(limit)
 	}
 }
 
-// stopEviction gives the Go memory limit back when the server stops (tests
-// run many servers in one process).
-func (s *Server) stopEviction() {
-	if s.evict.limitSet.Swap(0) != 0 {
-		debug.SetMemoryLimit(s.evict.limitOrig)
+// restoreMemoryLimit gives back the Go memory limit maxmemory replaced,
+// unless someone changed it since (tests run many servers in one
+// process). Called with limitMu held.
+func (s *Server) restoreMemoryLimit() {
+	e := &s.evict
+	if set := e.limitSet.Swap(0); set != 0 && debug.SetMemoryLimit(-1) == set {
+		debug.SetMemoryLimit(e.limitOrig)
 	}
+}
+
+// stopEviction gives the Go memory limit back when the server stops.
+func (s *Server) stopEviction() {
+	s.evict.limitMu.Lock()
+	s.restoreMemoryLimit()
+	s.evict.limitMu.Unlock()
 }
 
 // evictBeforeCommand is the gate's maxmemory check, where Redis makes it:
@@ -313,6 +346,11 @@ func (s *Server) evictOrRefuse(c *client, cmd *command.Command, mm int64) string
 	// nor from inside a script that serves clients while busy (its
 	// goroutine holds every shard lock).
 	if c.id == -1 || c.loop.busy || s.usedMemory() <= mm {
+		return ""
+	}
+	if s.scripts.e.Running() != nil {
+		// A script on another loop holds every shard: evicting would
+		// wait for it, where the gate answers -BUSY past the threshold.
 		return ""
 	}
 	if s.clientsPaused() {
@@ -368,27 +406,23 @@ func evictionTimeLimit(tenacity int64) time.Duration {
 
 // performEvictions evicts keys until used_memory is back under maxmemory,
 // for at most the tenacity's time; past it the background evictor carries
-// on. A caller that finds another goroutine evicting does not wait for it
-// (the command proceeds, as Redis lets commands run while its eviction
-// timer works) unless it is that background evictor itself (wait).
-func (s *Server) performEvictions(wait bool) evictResult {
+// on and the command proceeds, as Redis lets commands run while its
+// eviction timer works. Evictors take turns: a command that finds another
+// evicting waits for its turn (at most the time limit), then evicts only
+// what is still over, so writers cannot outrun eviction.
+func (s *Server) performEvictions(bg bool) evictResult {
 	e := &s.evict
-	if wait {
-		e.mu.Lock()
-	} else if !e.mu.TryLock() {
-		if e.failing.Load() {
-			return evictFail
-		}
-		return evictRunning
-	}
+	e.mu.Lock()
 	defer e.mu.Unlock()
 	mm := e.maxmemory.Load()
 	used := s.usedMemory()
 	if mm == 0 || used <= mm {
-		e.failing.Store(false)
 		return evictOK
 	}
 	s.noteExceeded(true)
+	if e.poolStale.Swap(false) {
+		e.pool.Reset()
+	}
 	policy := keyspace.EvictPolicy(e.policy.Load())
 	toFree := used - mm
 	samples := int(e.samples.Load())
@@ -398,19 +432,16 @@ func (s *Server) performEvictions(wait bool) evictResult {
 	for n := 1; freed < toFree; n++ {
 		f, ok := s.ks.EvictOne(e.pool, policy, samples, &e.hooks)
 		if !ok {
-			e.failing.Store(true)
 			return evictFail
 		}
 		freed += f
 		if n%16 == 0 && time.Since(start) > limit {
-			if !wait {
+			if !bg {
 				s.startBackgroundEviction()
 			}
-			e.failing.Store(false)
 			return evictRunning
 		}
 	}
-	e.failing.Store(false)
 	return evictOK
 }
 

@@ -65,7 +65,7 @@ func main() {
 	flag.IntVar(&o.keys, "keys", 1_000_000, "distinct keys of the hit-rate workload")
 	flag.IntVar(&o.value, "value", 100, "value size in bytes")
 	flag.Float64Var(&o.s, "s", 0.99, "Zipf exponent")
-	flag.IntVar(&o.ops, "ops", 3_000_000, "measured requests per run")
+	flag.IntVar(&o.ops, "ops", 3_000_000, "measured requests per run (0: skip the hit rate)")
 	flag.IntVar(&o.warmup, "warmup", 3_000_000, "warm-up requests per run")
 	flag.IntVar(&o.clients, "clients", 4, "concurrent clients")
 	flag.IntVar(&o.pipeline, "pipeline", 16, "GETs per round trip")
@@ -100,6 +100,9 @@ func main() {
 		fmt.Println()
 	}
 
+	if o.ops == 0 {
+		return
+	}
 	z := newZipf(o.keys, o.s)
 	fmt.Printf("hit rate: GET, SET on miss; %d warm-up + %d measured requests\n", o.warmup, o.ops)
 	fmt.Printf("%-14s %-9s %8s %10s %10s %12s %8s\n", "policy", "server", "hit rate", "keys held", "used_mem", "evicted", "ops/s")

@@ -74,3 +74,25 @@ func TestDataBytes(t *testing.T) {
 		t.Fatalf("DataBytes %d after deleting everything, %d when empty", got, base)
 	}
 }
+
+// BenchmarkSampleSome draws 5 keys, reading each one's access clock, from
+// a table much larger than the caches (1M keys of 100 bytes), as eviction
+// does.
+func BenchmarkSampleSome(b *testing.B) {
+	tb := New()
+	val := make([]byte, 100)
+	for i := 0; i < 1_000_000; i++ {
+		tb.SetBytes([]byte("key:"+strconv.Itoa(i)), 0, 0, val, NoExpire)
+	}
+	for tb.Rehash(1 << 20) {
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	rnd := func(n uint64) uint64 { return r.Uint64N(n) }
+	var sink uint32
+	fn := func(e Entry) { sink += e.Access() }
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		tb.SampleSome(5, rnd, fn)
+	}
+	_ = sink
+}
