@@ -59,9 +59,9 @@ func (p EvictPolicy) LFU() bool { return p == AllKeysLFU || p == VolatileLFU }
 // EvictHooks are the server's parts of an eviction, both called with the
 // key's shard locked.
 type EvictHooks struct {
-	// Before runs before a key of the shard is deleted (a running BGSAVE
-	// serializes the shard first, to stay point in time).
-	Before func(shard int)
+	// Before runs before the key of entry e (database db) is deleted: a
+	// running snapshot keeps its old value, to stay point in time.
+	Before func(db int, e kvtable.Entry)
 	// After runs once the key is gone: keyspace event, AOF, WATCH and
 	// client-side caching. key is the hook's to keep.
 	After func(db int, key []byte)
@@ -276,8 +276,8 @@ func (ks *Keyspace) evictLocked(sh *shard, i, db int, tb *kvtable.Table, e kvtab
 		obj = int64(m.MemoryUsage())
 	}
 	if h != nil && h.Before != nil {
-		// Serializing the shard for a BGSAVE reads, and leaves e valid.
-		h.Before(i)
+		// Preserving the value for a snapshot reads, and leaves e valid.
+		h.Before(db, e)
 	}
 	before := tb.DataBytes()
 	tb.Delete(key)

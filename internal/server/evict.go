@@ -11,6 +11,7 @@ import (
 
 	"github.com/taconite/taconite/internal/command"
 	"github.com/taconite/taconite/internal/config"
+	"github.com/taconite/taconite/internal/ds/kvtable"
 	"github.com/taconite/taconite/internal/keyspace"
 	"github.com/taconite/taconite/internal/rerr"
 )
@@ -118,8 +119,12 @@ func (s *Server) initEviction() {
 	e := &s.evict
 	e.pool = keyspace.NewEvictPool()
 	e.hooks = keyspace.EvictHooks{
-		Before: func(shard int) { s.snapshotBeforeWrite(1 << uint(shard)) },
-		After:  s.onEvict,
+		Before: func(db int, e kvtable.Entry) {
+			if snap := s.persist.snap.Load(); snap != nil && !e.Captured() {
+				snap.preserve(db, e)
+			}
+		},
+		After: s.onEvict,
 	}
 	load := func(c *config.Config) error {
 		mm := maxmemoryOf(c)
