@@ -231,6 +231,11 @@ func (r *scriptRunner) Call(dst []byte, argv [][]byte, proto int) []byte {
 		r.st.Wrote()
 	}
 	h := s.handlers[cmd.ID]
+	if write || cmd.Flags&command.FlagMayReplicate != 0 {
+		// A running snapshot keeps the old values of this call's keys
+		// (the script itself asked for none: EVAL holds every shard).
+		s.snapshotBeforeCommand(sc, h, argv, s.ks.AllShards())
+	}
 	before, outBefore := sc.dirtyN, len(sc.out)
 	h.fn(sc, argv)
 	// WATCH, tracking and the AOF learn of the inner command's changes.

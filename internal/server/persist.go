@@ -435,6 +435,9 @@ func (s *Server) snapshotBeforeCommand(c *client, h *handler, argv [][]byte, mas
 	if snap == nil {
 		return
 	}
+	if scriptCommands[h.cmd.Name] {
+		return // each redis.call it makes comes through here (cmd_script.go)
+	}
 	if h.lockAll || keysElsewhere[h.cmd.Name] {
 		s.snapshotBeforeWrite(mask)
 		return
@@ -454,6 +457,12 @@ func (s *Server) snapshotBeforeCommand(c *client, h *handler, argv [][]byte, mas
 // keysElsewhere are the writing commands whose effects reach keys the
 // key specs do not name in the client's database.
 var keysElsewhere = map[string]bool{"move": true, "copy": true}
+
+// scriptCommands run Lua, whose redis.call commands are preserved one by
+// one.
+var scriptCommands = map[string]bool{
+	"eval": true, "evalsha": true, "eval_ro": true, "evalsha_ro": true, "fcall": true, "fcall_ro": true,
+}
 
 // saveRDB writes the snapshot to a temporary file in dir and renames it
 // over dbfilename: a crash leaves the old file or the new one, never a
