@@ -32,6 +32,13 @@ func (a *intArena) fmt(v int64) []byte {
 
 // parseListpack returns the elements of a listpack.
 func parseListpack(b []byte) ([][]byte, error) {
+	var ar intArena
+	return parseListpackTo(b, nil, &ar)
+}
+
+// parseListpackTo is parseListpack appending to out when it has room for
+// the elements the header announces, and formatting integers with ar.
+func parseListpackTo(b []byte, out [][]byte, ar *intArena) ([][]byte, error) {
 	if len(b) < lpHeader+1 {
 		return nil, errors.New("listpack shorter than its header")
 	}
@@ -42,12 +49,10 @@ func parseListpack(b []byte) ([][]byte, error) {
 		return nil, errors.New("listpack lacks its terminator")
 	}
 	hint := int(binary.LittleEndian.Uint16(b[4:]))
-	var out [][]byte
-	if hint != 65535 {
+	if hint != 65535 && cap(out)-len(out) < hint {
 		out = make([][]byte, 0, min(hint, len(b)))
 	}
 	p := lpHeader
-	var ar intArena
 	for {
 		if p >= len(b) {
 			return nil, errors.New("listpack entry runs past its end")
@@ -233,7 +238,10 @@ func parseZiplist(b []byte) ([][]byte, error) {
 }
 
 // parseIntset returns an intset's members.
-func parseIntset(b []byte) ([]int64, error) {
+func parseIntset(b []byte) ([]int64, error) { return parseIntsetTo(b, nil) }
+
+// parseIntsetTo is parseIntset into out when it has room for the members.
+func parseIntsetTo(b []byte, out []int64) ([]int64, error) {
 	if len(b) < 8 {
 		return nil, errors.New("intset shorter than its header")
 	}
@@ -245,7 +253,10 @@ func parseIntset(b []byte) ([]int64, error) {
 	if n < 0 || len(b) != 8+w*n {
 		return nil, errors.New("intset length does not match its count")
 	}
-	out := make([]int64, n)
+	if cap(out) < n {
+		out = make([]int64, n)
+	}
+	out = out[:n]
 	for i := range out {
 		q := b[8+w*i:]
 		switch w {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"unsafe"
 )
 
 // ItemKind says what Decoder.Next found.
@@ -40,9 +41,14 @@ type Item struct {
 
 // Decoder reads an RDB file.
 type Decoder struct {
-	r       *reader
-	version int
+	r          *reader
+	version    int
+	intsetInts bool // see KeepIntsets
 }
+
+// KeepIntsets makes Next give the members of sets stored as intsets in
+// Value.Ints (ascending, distinct) instead of as text in Elems.
+func (d *Decoder) KeepIntsets() { d.intsetInts = true }
 
 // NewDecoder reads from r.
 func NewDecoder(r io.Reader) *Decoder { return &Decoder{r: newReader(r)} }
@@ -71,7 +77,7 @@ func (d *Decoder) Header() error {
 }
 
 // Next returns the next record. Values and keys are fresh slices the
-// caller may keep.
+// caller may keep (but see SetScratch).
 func (d *Decoder) Next() (Item, error) {
 	it := Item{Idle: -1, Freq: -1}
 	r := d.r
@@ -164,7 +170,7 @@ func (d *Decoder) Next() (Item, error) {
 			it.Kind, it.Code = ItemFunction, code
 			return it, nil
 		default:
-			key, err := r.string()
+			key, err := r.tmpString()
 			if err != nil {
 				return it, err
 			}
@@ -181,17 +187,12 @@ func (d *Decoder) Next() (Item, error) {
 // offset at).
 func (d *Decoder) readValue(t byte, at int64, v *Value) error {
 	r := d.r
-	blob := func() ([]byte, int64, error) {
-		o := r.offset()
-		b, err := r.string()
-		return b, o, err
-	}
 	bad := func(o int64, what string, err error) error {
 		return &Error{Offset: o, Msg: fmt.Sprintf("%s: %v", what, err)}
 	}
 	switch t {
 	case TypeString:
-		s, err := r.string()
+		s, err := r.tmpString()
 		v.Kind, v.Str = KindString, s
 		return err
 	case TypeList, TypeSet, TypeHash:
@@ -208,7 +209,7 @@ func (d *Decoder) readValue(t byte, at int64, v *Value) error {
 		default:
 			v.Kind, per = KindHash, 2
 		}
-		v.Elems = make([][]byte, 0, min(n*per, 1<<16))
+		v.Elems = r.elemsRoom(min(n*per, 1<<16))
 		for i := 0; i < n*per; i++ {
 			s, err := r.string()
 			if err != nil {
@@ -247,22 +248,34 @@ func (d *Decoder) readValue(t byte, at int64, v *Value) error {
 		sortZSet(v)
 		return nil
 	case TypeSetIntset:
-		b, o, err := blob()
+		o := r.offset()
+		b, err := r.tmpString() // parsed into numbers: the bytes are not kept
 		if err != nil {
 			return err
 		}
-		ints, err := parseIntset(b)
+		var into []int64
+		if len(b) >= 8 {
+			if n := binary.LittleEndian.Uint32(b[4:]); int(n) <= len(b)/2 {
+				into = r.intsRoom(int(n))
+			}
+		}
+		ints, err := parseIntsetTo(b, into)
 		if err != nil {
 			return bad(o, "intset", err)
 		}
 		v.Kind, v.Compact = KindSet, true
+		if d.intsetInts {
+			v.Ints = ints
+			return nil
+		}
 		v.Elems = make([][]byte, 0, len(ints))
 		for _, x := range ints {
 			v.Elems = append(v.Elems, fmtInt(x))
 		}
 		return nil
 	case TypeSetListpack, TypeListZiplist, TypeHashListpack, TypeHashZiplist, TypeZSetListpack, TypeZSetZiplist, TypeHashZipmap:
-		b, o, err := blob()
+		o := r.offset()
+		b, err := r.stringRoom(lpIntRoom)
 		if err != nil {
 			return err
 		}
@@ -273,7 +286,8 @@ func (d *Decoder) readValue(t byte, at int64, v *Value) error {
 		case TypeListZiplist, TypeHashZiplist, TypeZSetZiplist:
 			elems, err = parseZiplist(b)
 		default:
-			elems, err = parseListpack(b)
+			ar := intArena{buf: b[len(b):len(b):cap(b)]}
+			elems, err = parseListpackTo(b, d.lpElems(b), &ar)
 		}
 		if err != nil {
 			return bad(o, "compact encoding", err)
@@ -297,16 +311,19 @@ func (d *Decoder) readValue(t byte, at int64, v *Value) error {
 				return bad(o, "sorted set", errors.New("odd number of elements"))
 			}
 			v.Kind = KindZSet
-			v.Elems = make([][]byte, 0, len(elems)/2)
-			v.Scores = make([]float64, 0, len(elems)/2)
+			// Members move down in place: member i/2 is written after
+			// elems[i] and elems[i+1] were read.
+			v.Scores = r.scoresRoom(len(elems) / 2)[:len(elems)/2]
 			for i := 0; i < len(elems); i += 2 {
-				f, err := strconv.ParseFloat(string(elems[i+1]), 64)
+				f, err := parseScore(elems[i+1])
 				if err != nil || math.IsNaN(f) {
 					return bad(o, "sorted set", fmt.Errorf("invalid score %q", elems[i+1]))
 				}
-				v.Elems = append(v.Elems, elems[i])
-				v.Scores = append(v.Scores, f)
+				elems[i/2] = elems[i]
+				v.Scores[i/2] = f
 			}
+			clear(elems[len(elems)/2:])
+			v.Elems = elems[:len(elems)/2]
 			sortZSet(v)
 		}
 		if len(v.Elems) == 0 {
@@ -326,7 +343,10 @@ func (d *Decoder) readValue(t byte, at int64, v *Value) error {
 					return err
 				}
 			}
-			b, o, err := blob()
+			// A list's elements are copied by the loader: with a
+			// scratch room, nodes and their integers' text go there.
+			o := r.offset()
+			b, err := r.tmpString()
 			if err != nil {
 				return err
 			}
@@ -339,7 +359,7 @@ func (d *Decoder) readValue(t byte, at int64, v *Value) error {
 			}
 			var elems [][]byte
 			if t == TypeListQuicklist2 {
-				elems, err = parseListpack(b)
+				elems, err = d.parseListNode(b)
 			} else {
 				elems, err = parseZiplist(b)
 			}
@@ -363,6 +383,41 @@ func (d *Decoder) readValue(t byte, at int64, v *Value) error {
 		return d.readStream(t, v)
 	}
 	return &Error{Offset: at, Msg: fmt.Sprintf("unknown value type %d", t)}
+}
+
+// lpIntRoom is the room read after a compact value's blob for the text
+// of its integers: enough for a few, saving an allocation for them.
+const lpIntRoom = 24
+
+// lpElems returns room for the elements of listpack b, as many as its
+// header announces (nil when it does not say).
+func (d *Decoder) lpElems(b []byte) [][]byte {
+	if len(b) < lpHeader {
+		return nil
+	}
+	n := int(binary.LittleEndian.Uint16(b[4:]))
+	if n == 65535 || n > len(b) {
+		return nil
+	}
+	return d.r.elemsRoom(n)
+}
+
+// parseListNode parses a quicklist node's listpack, with the text of its
+// integers in scratch room when there is some.
+func (d *Decoder) parseListNode(b []byte) ([][]byte, error) {
+	r := d.r
+	if r.scratch == nil {
+		var ar intArena
+		return parseListpackTo(b, d.lpElems(b), &ar)
+	}
+	// No integer's text is longer than twice its listpack entry.
+	room := r.take(2*len(b) + 24)
+	ar := intArena{buf: room[:0]}
+	elems, err := parseListpackTo(b, d.lpElems(b), &ar)
+	if unsafe.SliceData(ar.buf) == unsafe.SliceData(room) {
+		r.untake(len(room) - len(ar.buf)) // the room the texts left
+	}
+	return elems, err
 }
 
 // oldDouble reads a score of the original sorted set type: a length

@@ -179,9 +179,9 @@ func (t *lzfTable) set(slot uint32, pos int) {
 
 var errLZF = errors.New("invalid LZF data")
 
-// lzfDecompress expands in into exactly n bytes.
-func lzfDecompress(in []byte, n int) ([]byte, error) {
-	out := make([]byte, 0, n)
+// lzfDecompress expands in into exactly n bytes, appended to out (empty,
+// with room for n).
+func lzfDecompress(out, in []byte, n int) ([]byte, error) {
 	ip := 0
 	for ip < len(in) {
 		ctrl := int(in[ip])

@@ -342,7 +342,7 @@ func TestLZFRoundTrip(t *testing.T) {
 		if c == nil {
 			t.Fatalf("%q did not compress", in[:10])
 		}
-		out, err := lzfDecompress(c, len(in))
+		out, err := lzfDecompress(make([]byte, 0, len(in)), c, len(in))
 		if err != nil || !bytes.Equal(out, in) {
 			t.Fatalf("round trip failed: %v", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 )
 
 // Error is a decoding failure at a byte offset of the input.
@@ -29,6 +30,8 @@ type reader struct {
 	crcFrom  int // buf[crcFrom:pos] is consumed but not yet checksummed
 	doCRC    bool
 	eof      bool
+	scratch  *Scratch // see Decoder.SetScratch
+	lzfIn    []byte   // compressed bytes of the string being read
 }
 
 func newReader(r io.Reader) *reader {
@@ -100,10 +103,14 @@ func (r *reader) next(n int) ([]byte, error) {
 // bytes reads n bytes into a new slice. Big lengths are read in chunks,
 // so a corrupt length fails at the end of the input instead of
 // allocating what it claims.
-func (r *reader) bytes(n uint64) ([]byte, error) {
+func (r *reader) bytes(n uint64) ([]byte, error) { return r.bytesRoom(n, 0, false) }
+
+// bytesRoom is bytes with room for extra more bytes after the n (in the
+// slice's capacity), or in scratch room when tmp and there is some.
+func (r *reader) bytesRoom(n uint64, extra int, tmp bool) ([]byte, error) {
 	const chunk = 1 << 20
 	if n <= chunk {
-		out := make([]byte, n)
+		out := r.alloc(int(n), extra, tmp)
 		return out, r.readInto(out)
 	}
 	var out []byte
@@ -117,6 +124,15 @@ func (r *reader) bytes(n uint64) ([]byte, error) {
 		left -= k
 	}
 	return out, nil
+}
+
+// alloc returns n bytes for a string: scratch room when tmp and there is
+// some, otherwise fresh, with room for extra more.
+func (r *reader) alloc(n, extra int, tmp bool) []byte {
+	if tmp && r.scratch != nil {
+		return r.take(n)
+	}
+	return make([]byte, n, n+extra)
 }
 
 func (r *reader) readInto(dst []byte) error {
@@ -192,31 +208,45 @@ func (r *reader) count(what string) (int, error) {
 }
 
 // string reads an RDB string in any of its encodings.
-func (r *reader) string() ([]byte, error) {
+func (r *reader) string() ([]byte, error) { return r.readString(0, false) }
+
+// stringRoom is string with room for extra more bytes in the capacity of
+// an uncompressed or LZF string.
+func (r *reader) stringRoom(extra int) ([]byte, error) { return r.readString(extra, false) }
+
+// tmpString reads a string into scratch room when there is some (see
+// Decoder.SetScratch), and like string otherwise.
+func (r *reader) tmpString() ([]byte, error) { return r.readString(0, true) }
+
+func (r *reader) readString(extra int, tmp bool) ([]byte, error) {
 	at := r.offset()
 	n, enc, err := r.length()
 	if err != nil {
 		return nil, err
 	}
 	if !enc {
-		return r.bytes(n)
+		return r.bytesRoom(n, extra, tmp)
 	}
+	var iv int64
 	switch n {
 	case encInt8:
 		c, err := r.byte()
-		return fmtInt(int64(int8(c))), err
+		if err != nil {
+			return nil, err
+		}
+		iv = int64(int8(c))
 	case encInt16:
 		p, err := r.next(2)
 		if err != nil {
 			return nil, err
 		}
-		return fmtInt(int64(int16(binary.LittleEndian.Uint16(p)))), nil
+		iv = int64(int16(binary.LittleEndian.Uint16(p)))
 	case encInt32:
 		p, err := r.next(4)
 		if err != nil {
 			return nil, err
 		}
-		return fmtInt(int64(int32(binary.LittleEndian.Uint32(p)))), nil
+		iv = int64(int32(binary.LittleEndian.Uint32(p)))
 	case encLZF:
 		clen, err := r.plainLen()
 		if err != nil {
@@ -231,15 +261,35 @@ func (r *reader) string() ([]byte, error) {
 		if ulen > 1<<32 || clen > ulen+ulen/16+64 || ulen > clen*90+64 {
 			return nil, &Error{Offset: at, Msg: fmt.Sprintf("implausible LZF lengths %d/%d", clen, ulen)}
 		}
-		c, err := r.bytes(clen)
+		var c []byte
+		if clen <= 1<<20 {
+			// The compressed bytes are only read here: one buffer
+			// serves every string.
+			if uint64(cap(r.lzfIn)) < clen {
+				r.lzfIn = make([]byte, max(clen, 1<<10))
+			}
+			c = r.lzfIn[:clen]
+			err = r.readInto(c)
+		} else {
+			c, err = r.bytes(clen)
+		}
 		if err != nil {
 			return nil, err
 		}
-		out, err := lzfDecompress(c, int(ulen))
+		out, err := lzfDecompress(r.alloc(int(ulen), extra, tmp)[:0], c, int(ulen))
 		if err != nil {
 			return nil, &Error{Offset: at, Msg: "invalid LZF compressed string"}
 		}
 		return out, nil
+	default:
+		return nil, &Error{Offset: at, Msg: fmt.Sprintf("unknown string encoding %d", n)}
 	}
-	return nil, &Error{Offset: at, Msg: fmt.Sprintf("unknown string encoding %d", n)}
+	if !tmp || r.scratch == nil {
+		return fmtInt(iv), nil
+	}
+	var buf [20]byte
+	t := strconv.AppendInt(buf[:0], iv, 10)
+	out := r.take(len(t))
+	copy(out, t)
+	return out, nil
 }

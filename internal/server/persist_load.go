@@ -3,7 +3,9 @@ package server
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"os"
+	"runtime/debug"
 	"time"
 	"unsafe"
 
@@ -113,6 +115,21 @@ func objectFromRDB(v *rdb.Value, lim objLimits) (kind kvtable.Kind, obj any, str
 		}
 		return keyspace.KindList, lv, nil, nil
 	case rdb.KindSet:
+		if v.Ints != nil {
+			// An intset (ascending, distinct): the decoder keeps it as
+			// numbers for us (KeepIntsets).
+			if len(v.Ints) == 0 {
+				return 0, nil, nil, errEmptyVal
+			}
+			so := newIntSet()
+			for _, x := range v.Ints {
+				so.is.Add(x)
+			}
+			if int64(len(v.Ints)) > lim.intsetMax {
+				so.toHashtable()
+			}
+			return keyspace.KindSet, so, nil, nil
+		}
 		if len(v.Elems) == 0 {
 			return 0, nil, nil, errEmptyVal
 		}
@@ -229,20 +246,19 @@ func distinct(n int, at func(i int) string) bool {
 	return len(seen) == n
 }
 
-// storeRDBValue stores a decoded value under key in db, straight into its
-// table (loading needs none of a command's bookkeeping), and fails on a
-// key the file already held.
-func storeRDBValue(tx *keyspace.Tx, db int, key []byte, v *rdb.Value, expireMs int64, lim objLimits) error {
-	kind, obj, str, err := objectFromRDB(v, lim)
-	if err != nil {
-		return err
+// storeRDBValue stores a value built by objectFromRDB under key in db,
+// straight into its table (loading needs none of a command's
+// bookkeeping), and fails on a key the file already held.
+func storeRDBValue(tx *keyspace.Tx, db int, key []byte, o *loadObj, expireMs int64) error {
+	t := o.t
+	if t == nil {
+		t = tx.Table(tx.Keyspace().ShardOf(key), db)
 	}
-	t := tx.Table(tx.Keyspace().ShardOf(key), db)
 	var existed bool
-	if obj == nil {
-		existed = t.SetBytes(key, kind, keyspace.StringEncoding(str), str, expireMs)
+	if o.obj == nil {
+		existed = t.SetBytes(key, o.kind, keyspace.StringEncoding(o.str), o.str, expireMs)
 	} else {
-		existed = t.SetObj(key, kind, 0, obj, expireMs)
+		existed = t.SetObj(key, o.kind, 0, o.obj, expireMs)
 	}
 	if existed {
 		return errDupKey
@@ -269,6 +285,7 @@ func (s *Server) loadRDBFile(tx *keyspace.Tx, path string) (keys int, err error)
 	s.persist.loadTotal.Store(size)
 	s.persist.loadedUpTo.Store(0)
 	d := rdb.NewDecoder(f)
+	d.KeepIntsets()
 	if err := d.Header(); err != nil {
 		return 0, err
 	}
@@ -278,14 +295,65 @@ func (s *Server) loadRDBFile(tx *keyspace.Tx, path string) (keys int, err error)
 	t0 := time.Now()
 	lastLog := t0
 	expired := 0
+	// Loading allocates little garbage but a lot of live data: collecting
+	// less often meanwhile saves marking the growing heap again and again
+	// (a 1M-key file: 2 collections instead of 7).
+	if old := debug.SetGCPercent(loadGCPercent); old < 0 || old > loadGCPercent {
+		debug.SetGCPercent(old)
+	} else {
+		defer debug.SetGCPercent(old)
+	}
 	// Decoding runs on its own goroutine, a few batches ahead of building
 	// the objects and inserting them: the two halves take about the same
-	// time, so loading takes about half as long on two cores.
-	batches := make(chan loadBatch, 4)
+	// time, so loading takes about half as long on two cores. Batches go
+	// back to the decoder once used, with their items and scratch room,
+	// so decoding allocates only what the loaded values keep.
+	const inFlight = 6
+	batches := make(chan *loadBatch, inFlight)
+	free := make(chan *loadBatch, inFlight+2)
+	for i := 0; i < inFlight+2; i++ {
+		free <- &loadBatch{
+			items: make([]rdb.Item, 0, loadBatchItems),
+			ats:   make([]int64, 0, loadBatchItems),
+			objs:  make([]loadObj, 0, loadBatchItems),
+		}
+	}
 	stop := make(chan struct{})
 	defer close(stop)
-	go decodeBatches(d, batches, stop)
+	var (
+		warmTables []*kvtable.Table
+		warmKeys   [][]byte
+		warmRefs   []uint32
+	)
+	go decodeBatches(d, batches, free, stop, tx.Keyspace().ShardOf)
 	for b := range batches {
+		// Find every key's table first and touch its bucket there: the
+		// cache misses of a batch overlap instead of stalling each insert.
+		// Building the objects here (not on the decoding goroutine) keeps
+		// the two halves about even.
+		wdb := db
+		wt, wk := warmTables[:0], warmKeys[:0]
+		for i := range b.items {
+			switch it, o := &b.items[i], &b.objs[i]; it.Kind {
+			case rdb.ItemSelectDB:
+				wdb = it.DB
+			case rdb.ItemKey:
+				if it.ExpireMs != 0 && it.ExpireMs <= now {
+					o.expired = true
+					continue
+				}
+				o.kind, o.obj, o.str, o.err = objectFromRDB(&it.Value, lim)
+				if wdb < s.ks.Databases() {
+					o.t = tx.Table(o.shard, wdb)
+					wt, wk = append(wt, o.t), append(wk, it.Key)
+				}
+			}
+		}
+		var sink byte
+		warmRefs, sink = kvtable.Warm(wt, wk, warmRefs)
+		b.warm += sink
+		clear(wk) // the keys' bytes go back to the decoder
+		warmTables, warmKeys = wt, wk
 		for i := range b.items {
 			it, at := &b.items[i], b.ats[i]
 			switch it.Kind {
@@ -299,16 +367,23 @@ func (s *Server) loadRDBFile(tx *keyspace.Tx, path string) (keys int, err error)
 					return keys, &rdb.Error{Offset: at, Msg: fmt.Sprintf("FATAL: Data file was created with a Redis server configured to handle more than %d databases", s.ks.Databases())}
 				}
 				db = it.DB
+			case rdb.ItemResizeDB:
+				reserveTables(tx, db, it.Sizes[0], size)
 			case rdb.ItemFunction:
 				if _, msg := s.scripts.e.LoadLibrary(string(it.Code), true); msg != "" {
 					return keys, &rdb.Error{Offset: at, Msg: "function library: " + msg}
 				}
 			case rdb.ItemKey:
-				if it.ExpireMs != 0 && it.ExpireMs <= now {
+				o := &b.objs[i]
+				if o.expired {
 					expired++
 					continue
 				}
-				if err := storeRDBValue(tx, db, it.Key, &it.Value, it.ExpireMs, lim); err != nil {
+				err := o.err
+				if err == nil {
+					err = storeRDBValue(tx, db, it.Key, o, it.ExpireMs)
+				}
+				if err != nil {
 					return keys, &rdb.Error{Offset: at, Msg: fmt.Sprintf("key %q: %v", it.Key, err)}
 				}
 				keys++
@@ -318,6 +393,7 @@ func (s *Server) loadRDBFile(tx *keyspace.Tx, path string) (keys int, err error)
 			return keys, b.err
 		}
 		s.persist.loadedUpTo.Store(b.off)
+		free <- b // never blocks: there are as many places as batches
 		if time.Since(lastLog) > 2*time.Second {
 			lastLog = time.Now()
 			pct := 0.0
@@ -330,31 +406,89 @@ func (s *Server) loadRDBFile(tx *keyspace.Tx, path string) (keys int, err error)
 	return keys, errors.New("RDB decoding stopped early")
 }
 
+// loadGCPercent is the GOGC loading runs with (unless it is set higher).
+const loadGCPercent = 400
+
+// reserveTables sizes db's tables for the keys a RESIZEDB record
+// announces, spread evenly over the shards, so that loading never rehashes
+// them. The hint is trusted only as far as the file could hold that many
+// keys (a few bytes each).
+func reserveTables(tx *keyspace.Tx, db int, hint uint64, fileSize int64) {
+	if fileSize <= 0 || hint == 0 {
+		return
+	}
+	n := min(hint, uint64(fileSize)/4)
+	shards := bits.OnesCount64(tx.Keyspace().AllShards())
+	// A little over the even share, for the spread's unevenness: a table
+	// that gets more than reserved grows as usual.
+	per := int(n/uint64(shards)) + int(n/uint64(shards)/64) + 64
+	for i := 0; i < shards; i++ {
+		tx.Table(i, db).Reserve(per)
+	}
+}
+
+// loadBatchItems is the number of records a batch holds.
+const loadBatchItems = 256
+
 // loadBatch is a run of decoded records with their offsets; err ends the
-// stream of batches.
+// stream of batches. Keys, strings and Elems slices are decoded into room,
+// valid until the batch is reused.
 type loadBatch struct {
 	items []rdb.Item
 	ats   []int64
+	objs  []loadObj // objs[i] is built from items[i] when it is a key
+	room  rdb.Scratch
 	off   int64
 	err   error
+	warm  byte // what warming read, kept so the reads are not dropped
 }
 
-// decodeBatches decodes records into batches until the end, an error or
-// stop.
-func decodeBatches(d *rdb.Decoder, out chan<- loadBatch, stop <-chan struct{}) {
+// loadObj is what objectFromRDB built for a key, or expired when the key
+// is to be skipped.
+type loadObj struct {
+	kind    kvtable.Kind
+	obj     any
+	str     []byte
+	err     error
+	expired bool
+	t       *kvtable.Table // key's table, found ahead of storing
+	shard   int
+}
+
+// decodeBatches decodes records into batches taken from free until the
+// end, an error or stop, and finds each key's shard (a CRC: work the
+// other half has more of).
+func decodeBatches(d *rdb.Decoder, out chan<- *loadBatch, free <-chan *loadBatch, stop <-chan struct{}, shardOf func([]byte) int) {
 	defer close(out)
 	for {
-		var b loadBatch
+		var b *loadBatch
+		select {
+		case b = <-free:
+		case <-stop:
+			return
+		}
+		// Every item and object is overwritten whole before use, so the
+		// last round's need no clearing.
+		b.items, b.ats, b.objs = b.items[:0], b.ats[:0], b.objs[:0]
+		b.room.Reset()
+		d.SetScratch(&b.room)
 		done := false
-		for len(b.items) < 256 && !done {
+		for len(b.items) < loadBatchItems && !done {
 			at := d.Offset()
-			it, err := d.Next()
+			b.items = b.items[:len(b.items)+1] // within the capacity
+			it := &b.items[len(b.items)-1]
+			var err error
+			*it, err = d.Next()
 			if err != nil {
+				b.items = b.items[:len(b.items)-1]
 				b.err, done = err, true
 				break
 			}
-			b.items = append(b.items, it)
 			b.ats = append(b.ats, at)
+			b.objs = append(b.objs, loadObj{})
+			if it.Kind == rdb.ItemKey {
+				b.objs[len(b.objs)-1].shard = shardOf(it.Key)
+			}
 			done = it.Kind == rdb.ItemEOF
 		}
 		b.off = d.Offset()

@@ -10,7 +10,8 @@ N=${N:-1000000}
 dir=$(mktemp -d)
 mkdir -p "$dir/r" "$dir/t"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() { for _ in $(seq 400); do redis-cli -p "$1" ping >/dev/null 2>&1 && return; sleep 0.05; done; echo "server on $1 did not start"; exit 1; }
+# wait_up waits for PONG: while a file loads, PING answers -LOADING.
+wait_up() { for _ in $(seq 1200); do [ "$(redis-cli -p "$1" ping 2>/dev/null)" = PONG ] && return; sleep 0.05; done; echo "server on $1 did not start"; exit 1; }
 now() { date +%s.%N; }
 pids=()
 trap 'for p in "${pids[@]}"; do kill $p 2>/dev/null || true; done; rm -rf "$dir"' EXIT
