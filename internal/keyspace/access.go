@@ -95,3 +95,20 @@ func IdleSeconds(field uint32, nowMs int64) int64 {
 	}
 	return idle
 }
+
+// RestoredAccess is the access field RESTORE ... IDLETIME or FREQ asks
+// for, as Redis applies them: FREQ under an LFU policy (the counter, from
+// now), IDLETIME otherwise (the last access that many seconds ago). ok is
+// false when the option given does not apply to the policy in force.
+func (ks *Keyspace) RestoredAccess(idle, freq, nowMs int64) (field uint32, ok bool) {
+	if ks.access.lfu.Load() {
+		if freq < 0 {
+			return 0, false
+		}
+		return minutes(nowMs)<<8 | uint32(min(freq, 255)), true
+	}
+	if idle < 0 {
+		return 0, false
+	}
+	return uint32(max(nowMs/1000-idle, 0)), true
+}

@@ -188,6 +188,11 @@ func cmdRestore(c *client, argv [][]byte) {
 	} else {
 		c.tx.SetObj(key, kind, obj, ttl)
 	}
+	if acc, ok := c.s.ks.RestoredAccess(idle, freq, c.tx.Now); ok {
+		if e, found := c.tx.GetW(key); found {
+			e.SetAccess(acc)
+		}
+	}
 	c.notify(config.NotifyGeneric, "restore", key)
 	c.dirty()
 	c.replyOK()
