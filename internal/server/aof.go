@@ -143,7 +143,11 @@ func (s *Server) loadAOF(fs aof.FS, dir, name string) error {
 // replayClient is the client AOF commands run as: no connection, replies
 // dropped.
 func (s *Server) replayClient() *client {
-	c := &client{s: s, id: -1, fd: -1, loop: s.loops[0], proto: 2, authed: true, created: time.Now(), keyIdx: make([]int, 0, 16)}
+	// Its own loop state (never run): the event loops serve clients while
+	// the file loads.
+	l := &loop{s: s, clients: map[int]*client{}, listenFD: map[int]bool{}}
+	l.stats.cmd = make([]cmdStat, s.table.NumIDs())
+	c := &client{s: s, id: -1, fd: -1, loop: l, proto: 2, authed: true, created: time.Now(), keyIdx: make([]int, 0, 16)}
 	c.multiShared.Store(-1)
 	return c
 }

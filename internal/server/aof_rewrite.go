@@ -169,6 +169,9 @@ func (s *Server) finishAOFRewrite(enable bool, l *aof.Log, plan aof.RewritePlan)
 // the event loops, holding no shard, so it may take them all: CONFIG SET
 // itself may run inside EXEC, with some held.
 func (s *Server) aofRewriteCron() {
+	if s.persist.loading.Load() {
+		return // the log opens once the file is loaded
+	}
 	l := s.aofLog.Load()
 	want := s.cfg.Bool("appendonly")
 	if !want && l != nil && !s.aofrw.inProgress.Load() {

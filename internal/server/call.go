@@ -118,7 +118,7 @@ func (s *Server) dispatch(c *client, argv [][]byte) bool {
 			return true
 		}
 	}
-	if s.persist.loading.Load() && cmd.Flags&command.FlagLoading == 0 {
+	if s.persist.loading.Load() && cmd.Flags&command.FlagLoading == 0 && c.id != -1 {
 		c.replyRejected(cmd, rerr.Loading)
 		return true
 	}

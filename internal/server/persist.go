@@ -576,7 +576,7 @@ func (s *Server) waitBGSave() {
 // happened within Seconds. After a failed save it waits 5 seconds, as
 // Redis.
 func (s *Server) saveCron() {
-	if s.persist.bgInProgress.Load() {
+	if s.persist.bgInProgress.Load() || s.persist.loading.Load() {
 		return
 	}
 	if s.persist.scheduled.Load() {

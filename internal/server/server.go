@@ -280,16 +280,15 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		s.loops = append(s.loops, l)
 	}
-	if err := s.startAOF(); err != nil {
-		s.log.Warningf("Fatal error loading the append only file: %v", err)
-		return err
-	}
 	defer s.readyOnce.Do(func() { close(s.readyCh) })
-	// An RDB file is loaded with the loops already serving, as Redis
-	// does: until it is in, commands without the loading flag (INFO, ...
-	// have it) are answered -LOADING.
-	rdbLoad := false
-	if !s.cfg.Bool("appendonly") {
+	// The AOF or the RDB file is loaded with the loops already serving, as
+	// Redis does: until it is in, commands without the loading flag
+	// (INFO, ... have it) are answered -LOADING.
+	aofLoad, rdbLoad := s.cfg.Bool("appendonly"), false
+	if aofLoad {
+		s.persist.loadStart.Store(time.Now().Unix())
+		s.persist.loading.Store(true)
+	} else {
 		if _, err := os.Stat(s.rdbPath()); err == nil {
 			rdbLoad = true
 			s.persist.loadStart.Store(time.Now().Unix())
@@ -333,6 +332,15 @@ func (s *Server) Run(ctx context.Context) error {
 	go s.cron()
 	s.writePidfile()
 	defer s.removePidfile()
+	if aofLoad {
+		err := s.startAOF()
+		s.persist.loading.Store(false)
+		if err != nil {
+			s.log.Warningf("Fatal error loading the append only file: %v", err)
+			s.stopLoops()
+			return err
+		}
+	}
 	if rdbLoad {
 		err := s.loadAtStartup()
 		s.persist.loading.Store(false)

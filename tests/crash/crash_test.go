@@ -48,27 +48,10 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// start runs taconite on dir and returns once it accepts connections.
+// start runs taconite on dir with the AOF on and returns once it answers
+// PING (the AOF loads while clients get -LOADING).
 func start(t *testing.T, dir string, port int, fsync string) *exec.Cmd {
-	cmd := exec.Command(binary, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
-		"--appendonly", "yes", "--appendfsync", fsync, "--save", "", "--logfile", filepath.Join(dir, "log.txt"))
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		if err == nil {
-			c.Close()
-			return cmd
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			b, _ := os.ReadFile(filepath.Join(dir, "log.txt"))
-			t.Fatalf("server did not start: %s", b)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	return startWith(t, dir, port, "--appendonly", "yes", "--appendfsync", fsync)
 }
 
 // TestCrashAlways: 50 cycles of writes and SIGKILL with appendfsync
