@@ -42,7 +42,11 @@ func (c *client) hllForWrite(key []byte) (b []byte, ok bool) {
 		return nil, false
 	}
 	// Redis unshares the value before touching it: it becomes raw even
-	// when nothing changes.
+	// when nothing changes. A dense value already raw is edited where it
+	// is (it is never inline: 12 KB), sparing two lookups per PFADD.
+	if b := e.Bytes(); e.Flags() == keyspace.EncRaw && hll.IsDense(b) {
+		return b, true
+	}
 	return c.tx.MutableString(key, 0), true
 }
 
@@ -90,7 +94,10 @@ func cmdPFAdd(c *client, argv [][]byte) {
 	} else {
 		b = append(make([]byte, 0, len(cur)+16), cur...)
 	}
-	max := c.sparseMax()
+	max := 0 // only a sparse value needs the limit (a config read)
+	if !hll.IsDense(b) {
+		max = c.sparseMax()
+	}
 	for _, el := range argv[2:] {
 		nb, changed, err := hll.Add(b, el, max)
 		b = nb
