@@ -139,6 +139,7 @@ var implemented = map[string]bool{
 	// RDB persistence
 	"dbfilename": true, "rdbcompression": true, "rdbchecksum": true, "save": true,
 	"stop-writes-on-bgsave-error": true, "rdb-key-save-delay": true,
+	"aof-use-rdb-preamble": true,
 
 	// AOF
 	"appendonly": true, "appendfilename": true, "appenddirname": true, "appendfsync": true,

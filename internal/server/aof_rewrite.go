@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -20,7 +21,8 @@ import (
 // shard: the log switches to a fresh incremental file, so every later
 // command lands there, and a background snapshot of that instant starts
 // (the same bgSnapshot BGSAVE uses). The snapshot becomes the new base, in
-// RDB form as Redis 7.0 writes it with aof-use-rdb-preamble; then the
+// RDB form (.base.rdb) as Redis 7.0 writes it with aof-use-rdb-preamble,
+// or else in command form (.base.aof, aof_rewrite_cmds.go); then the
 // manifest names the new base and the incrementals since the instant, and
 // the older files are removed. A crash at any point leaves a manifest
 // whose files replay to the full data set.
@@ -102,9 +104,13 @@ func (s *Server) startAOFRewrite(enable bool) error {
 		s.log.Warningf("Can't rewrite append only file in background: %v", err)
 		return err
 	}
+	cmds := !s.cfg.Bool("aof-use-rdb-preamble")
+	if cmds {
+		plan.BaseName = strings.TrimSuffix(plan.BaseName, ".rdb") + ".aof"
+	}
 	s.aofrw.inProgress.Store(true)
 	s.aofrw.start.Store(time.Now().Unix())
-	s.persist.snap.Store(s.newBGSnapshot())
+	s.persist.snap.Store(s.newBGSnapshotAs(cmds))
 	s.log.Noticef("Background append only file rewriting started")
 	go func() {
 		t0 := time.Now()

@@ -214,10 +214,15 @@ func (s *Server) writeRDBHeader(enc *rdb.Encoder) {
 // background snapshot (see bgSnapshot), taking one shard at a time for a
 // few hundred keys, so clients keep being served.
 func (s *Server) snapshotTo(w io.Writer, tx *keyspace.Tx, locked bool) error {
+	if !locked {
+		if snap := s.persist.snap.Load(); snap.cmds {
+			return s.snapshotCommandsTo(w, snap)
+		}
+	}
 	enc := rdb.NewEncoder(w, s.rdbOptions(), s.cfg.Bool("rdbchecksum"))
 	s.writeRDBHeader(enc)
 	if !locked {
-		if err := s.persist.snap.Load().walk(s, enc); err != nil {
+		if err := s.persist.snap.Load().walk(s, enc.Raw); err != nil {
 			return err
 		}
 		return enc.Close()
@@ -239,6 +244,25 @@ func (s *Server) snapshotTo(w io.Writer, tx *keyspace.Tx, locked bool) error {
 	}
 	s.noteSkipped(skipped)
 	return enc.Close()
+}
+
+// snapshotCommandsTo writes the running background snapshot in command
+// form (an AOF base without the RDB preamble): the function libraries,
+// then the keys.
+func (s *Server) snapshotCommandsTo(w io.Writer, snap *bgSnapshot) error {
+	var head []byte
+	for _, l := range s.scripts.e.Libraries() {
+		head = appendFunctionLoad(head, l.Code)
+	}
+	if _, err := w.Write(head); err != nil {
+		// walk still runs: every record must be captured.
+		snap.walk(s, func([]byte) error { return nil })
+		return err
+	}
+	return snap.walk(s, func(b []byte) error {
+		_, err := w.Write(b)
+		return err
+	})
 }
 
 func (s *Server) noteSkipped(skipped int) {
@@ -266,20 +290,39 @@ func (s *Server) noteSkipped(skipped int) {
 // long as it takes the saver to flush them, not a copy of the data set.
 type bgSnapshot struct {
 	now int64 // the instant, ms: keys expired by then are left out
+	// cmds writes commands (an AOF base without the RDB preamble)
+	// instead of RDB records.
+	cmds bool
 
-	mu      sync.Mutex // guards everything below
-	side    []byte     // preserved records, each run led by its SELECTDB
-	sideDB  int        // database of side's last record, -1 after a flush
-	ap      *rdb.Appender
+	mu      sync.Mutex  // guards everything below
+	side    []byte      // preserved records, each run led by its SELECTDB
+	sideDB  int         // database of side's last record, -1 after a flush
+	out     snapRecords // side's serializer
 	v       rdb.Value
 	skipped int
 	peak    int // largest len(side) seen
 }
 
-// newBGSnapshot starts a snapshot; the caller holds every shard.
-func (s *Server) newBGSnapshot() *bgSnapshot {
+// newBGSnapshot starts a snapshot in RDB form; the caller holds every
+// shard.
+func (s *Server) newBGSnapshot() *bgSnapshot { return s.newBGSnapshotAs(false) }
+
+// newBGSnapshotAs starts a snapshot, in command form with cmds; the
+// caller holds every shard.
+func (s *Server) newBGSnapshotAs(cmds bool) *bgSnapshot {
 	s.ks.BeginSnapshot()
-	return &bgSnapshot{now: s.ks.Clock().NowMs(), sideDB: -1, ap: rdb.NewAppender(s.rdbOptions())}
+	snap := &bgSnapshot{now: s.ks.Clock().NowMs(), cmds: cmds, sideDB: -1}
+	snap.out = snap.records(s)
+	return snap
+}
+
+// records is a new serializer of the snapshot's form: the saver and the
+// writers (side) each use their own.
+func (snap *bgSnapshot) records(s *Server) snapRecords {
+	if snap.cmds {
+		return cmdRecords{}
+	}
+	return rdbRecords{rdb.NewAppender(s.rdbOptions())}
 }
 
 // preserve writes e's record (database db) to side and captures it. The
@@ -294,10 +337,10 @@ func (snap *bgSnapshot) preserve(db int, e kvtable.Entry) {
 		snap.skipped++
 	} else {
 		if db != snap.sideDB {
-			snap.side = rdb.AppendSelectDB(snap.side, db, 0, 0)
+			snap.side = snap.out.appendSelect(snap.side, db, 0, 0)
 			snap.sideDB = db
 		}
-		snap.side = snap.ap.AppendKey(snap.side, e.Key(), &snap.v, e.ExpireAt())
+		snap.side = snap.out.appendKey(snap.side, e.Key(), &snap.v, e.ExpireAt())
 		snap.peak = max(snap.peak, len(snap.side))
 	}
 	snap.mu.Unlock()
@@ -335,19 +378,19 @@ const snapChunk = 256
 
 // walk is the saver: every table of every shard, a chunk at a time under
 // the shard's lock, then the chunk and whatever writers preserved meanwhile
-// are written to enc without any lock. It always visits every record, even
+// are passed to out without any lock. It always visits every record, even
 // after a write error (then writing nothing), because each must be
 // captured before the next snapshot's instant.
-func (snap *bgSnapshot) walk(s *Server, enc *rdb.Encoder) error {
+func (snap *bgSnapshot) walk(s *Server, out func([]byte) error) error {
 	var werr error
 	write := func(b []byte) {
 		if werr == nil && len(b) > 0 {
-			werr = enc.Raw(b)
+			werr = out(b)
 		}
 	}
 	var buf, side []byte
 	var v rdb.Value
-	ap := rdb.NewAppender(s.rdbOptions())
+	rec := snap.records(s)
 	skipped := 0
 	fileDB := -1
 	// rdb-key-save-delay (microseconds per key, as Redis) slows the saver
@@ -380,10 +423,10 @@ func (snap *bgSnapshot) walk(s *Server, enc *rdb.Encoder) error {
 						return
 					}
 					if fileDB != db {
-						buf = rdb.AppendSelectDB(buf, db, t.Len(), t.VolatileLen())
+						buf = rec.appendSelect(buf, db, t.Len(), t.VolatileLen())
 						fileDB = db
 					}
-					buf = ap.AppendKey(buf, e.Key(), &v, e.ExpireAt())
+					buf = rec.appendKey(buf, e.Key(), &v, e.ExpireAt())
 				})
 				s.ks.Unlock(bit)
 				if delay > 0 {
