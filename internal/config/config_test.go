@@ -67,8 +67,8 @@ func TestTableIsConsistent(t *testing.T) {
 			t.Errorf("implemented %q is not a primary name", name)
 		}
 	}
-	if len(implemented) != 65 {
-		t.Errorf("%d implemented parameters, want 65 (update when one is implemented)", len(implemented))
+	if len(implemented) != 69 {
+		t.Errorf("%d implemented parameters, want 69 (update when one is implemented)", len(implemented))
 	}
 }
 
@@ -687,4 +687,48 @@ func TestConcurrentUse(t *testing.T) {
 		}(g)
 	}
 	wg.Wait()
+}
+
+// TestExtensions: Taconite's own parameters are read and rewritten as
+// any other: CONFIG GET answers them, CONFIG SET refuses them (fixed at
+// startup), and CONFIG REWRITE writes them only once they differ from
+// their defaults.
+func TestExtensions(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "r.conf")
+	writeFile(t, conf, "port 16395\n")
+	c := New()
+	if err := c.LoadFile(conf); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Get("metrics-*"); !sameMaps(pairsToMap(t, "got", got), map[string]string{"metrics-port": "0", "metrics-bind": "127.0.0.1"}) {
+		t.Errorf("CONFIG GET metrics-* = %q", got)
+	}
+	if err := c.Set("metrics-port", "9121"); err == nil || !strings.Contains(err.Error(), "immutable") {
+		t.Errorf("CONFIG SET metrics-port: %v", err)
+	}
+	if err := c.Rewrite(); err != nil {
+		t.Fatal(err)
+	}
+	if data, _ := os.ReadFile(conf); strings.Contains(string(data), "metrics") {
+		t.Errorf("defaults rewritten:\n%s", data)
+	}
+	c = New()
+	if err := c.LoadArgs([]string{"--metrics-port", "9121", "--metrics-bind", "0.0.0.0"}); err != nil {
+		t.Fatal(err)
+	}
+	if c.Int("metrics-port") != 9121 || c.String("metrics-bind") != "0.0.0.0" {
+		t.Errorf("loaded %d %q", c.Int("metrics-port"), c.String("metrics-bind"))
+	}
+	writeFile(t, conf, "port 16395\n")
+	if err := c.LoadFile(conf); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Rewrite(); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(conf)
+	if !strings.Contains(string(data), "\nmetrics-port 9121\nmetrics-bind \"0.0.0.0\"\n") {
+		t.Errorf("changed extensions not rewritten:\n%s", data)
+	}
 }

@@ -139,11 +139,11 @@ var implemented = map[string]bool{
 	// RDB persistence
 	"dbfilename": true, "rdbcompression": true, "rdbchecksum": true, "save": true,
 	"stop-writes-on-bgsave-error": true, "rdb-key-save-delay": true,
-	"aof-use-rdb-preamble": true,
 
 	// AOF
 	"appendonly": true, "appendfilename": true, "appenddirname": true, "appendfsync": true,
 	"aof-load-truncated": true, "auto-aof-rewrite-percentage": true, "auto-aof-rewrite-min-size": true,
+	"aof-use-rdb-preamble": true,
 
 	// Memory limit and eviction
 	"maxmemory": true, "maxmemory-policy": true, "maxmemory-samples": true,
@@ -156,11 +156,31 @@ var implemented = map[string]bool{
 	"tls-ca-cert-file": true, "tls-ca-cert-dir": true, "tls-auth-clients": true,
 	"tls-protocols": true, "tls-ciphers": true, "tls-ciphersuites": true,
 	"tls-prefer-server-ciphers": true,
+
+	// Latency tracking (internal/server/latency_hist.go).
+	"latency-tracking": true, "latency-tracking-info-percentiles": true,
+
+	// Taconite extensions.
+	"metrics-port": true, "metrics-bind": true,
+}
+
+// extensions are Taconite's own parameters, which Redis does not have:
+// the built-in metrics listener (internal/server/metrics.go). They sit at
+// the end of the table, so CONFIG REWRITE appends them after Redis's own,
+// and only when they differ from their defaults, as any parameter.
+var extensions = map[string]bool{"metrics-port": true, "metrics-bind": true}
+
+// IsExtension reports whether the named parameter is Taconite's own
+// rather than one of Redis 7.0's.
+func IsExtension(name string) bool {
+	e, ok := lookup(name)
+	return ok && extensions[params[e.idx].name]
 }
 
 // params is the table: every parameter of Redis 7.0.15 (as built by
-// Debian, i.e. with TLS), in the order of Redis's own table. The order is
-// the one CONFIG REWRITE appends new lines in.
+// Debian, i.e. with TLS), in the order of Redis's own table, then
+// Taconite's extensions. The order is the one CONFIG REWRITE appends new
+// lines in.
 var params = buildParams()
 
 func buildParams() []param {
@@ -376,6 +396,13 @@ func buildParams() []param {
 		specialP("bind", "", kindBind, fMultiArg),
 		specialP("replicaof", "slaveof", kindReplicaOf, imm|fMultiArg),
 		specialP("latency-tracking-info-percentiles", "", kindPercentiles, fMultiArg),
+
+		// Taconite extensions, not Redis parameters (see extensions): the
+		// HTTP listener for /metrics, /ready and /health; port 0 is off,
+		// and it listens on loopback unless told otherwise. Fixed at
+		// startup, like the listeners of port and bind.
+		numP("metrics-port", "", imm, 0, 65535, 0),
+		strP("metrics-bind", "", imm, "127.0.0.1"),
 	}
 	for i := range ps {
 		ps[i].impl = implemented[ps[i].name]

@@ -30,6 +30,7 @@ type cmdStat struct {
 	usec     atomic.Int64
 	rejected atomic.Int64
 	failed   atomic.Int64
+	hist     latencyHist // LATENCY HISTOGRAM, INFO latencystats
 }
 
 type errStats struct {
@@ -169,6 +170,7 @@ func (s *Server) dispatch(c *client, argv [][]byte) bool {
 	st := &l.stats.cmd[cmd.ID]
 	st.calls.Add(1)
 	st.usec.Add(dur.Microseconds())
+	st.hist.record(s, dur)
 	if c.errored {
 		st.failed.Add(1)
 	}

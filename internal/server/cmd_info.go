@@ -253,6 +253,7 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		s.errStats.mu.Unlock()
 	case "latencystats":
 		b.WriteString("# Latencystats\r\n")
+		s.infoLatencyStats(b)
 	case "cluster":
 		b.WriteString("# Cluster\r\n")
 		field(b, "cluster_enabled", 0)

@@ -650,6 +650,7 @@ func cmdConfigResetStat(c *client, argv [][]byte) {
 			st.usec.Store(0)
 			st.rejected.Store(0)
 			st.failed.Store(0)
+			st.hist.reset()
 		}
 		l.stats.commands.Store(0)
 		l.stats.netIn.Store(0)

@@ -126,6 +126,7 @@ func coreHandlers() []handler {
 		{name: "latency|reset", fn: cmdLatencyReset},
 		{name: "latency|doctor", fn: cmdLatencyDoctor},
 		{name: "latency|help", fn: cmdLatencyHelp},
+		{name: "latency|histogram", fn: cmdLatencyHistogram},
 		{name: "memory|usage", fn: cmdMemoryUsage},
 		{name: "memory|stats", fn: cmdMemoryStats},
 		{name: "memory|doctor", fn: cmdMemoryDoctor},

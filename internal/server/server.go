@@ -72,6 +72,8 @@ type Server struct {
 	slowlogSlower atomic.Int64
 	slowlogMax    atomic.Int64
 	idleTimeout   atomic.Int64
+	// latencyTracking is latency-tracking, read on every call (latency_hist.go).
+	latencyTracking atomic.Bool
 
 	stats    serverStats
 	errStats errStats
@@ -194,6 +196,7 @@ func NewWithOptions(cfg *config.Config, opts Options) *Server {
 	s.blocked.keys = make(map[blockKey][]*waiter)
 	s.loadHotConfig()
 	s.registerConfigHooks()
+	s.initLatency()
 	s.initEviction()
 	return s
 }
@@ -316,6 +319,11 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	defer stopTLS()
+	stopMetrics, err := s.startMetrics() // before the load: /ready says 503 meanwhile
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	for _, w := range s.cfg.Unimplemented() {
 		s.log.Warningf("Directive '%s' is accepted but not implemented by Taconite yet; its value is stored and has no effect.", w)
 	}
@@ -359,6 +367,7 @@ func (s *Server) Run(ctx context.Context) error {
 		s.log.Warningf("User requested shutdown...")
 	}
 	stopTLS() // before the loops, so that none is handed a connection as it exits
+	stopMetrics()
 	s.stopLoops()
 	// Saved once no client can write any more: nothing acknowledged is
 	// left out of the final snapshot.
