@@ -374,7 +374,7 @@ func (snap *bgSnapshot) takeSide(spare []byte) []byte {
 }
 
 // snapChunk is how many records the saver visits per lock of a shard.
-const snapChunk = 256
+const snapChunk = 64
 
 // walk is the saver: every table of every shard, a chunk at a time under
 // the shard's lock, then the chunk and whatever writers preserved meanwhile
@@ -382,6 +382,10 @@ const snapChunk = 256
 // after a write error (then writing nothing), because each must be
 // captured before the next snapshot's instant.
 func (snap *bgSnapshot) walk(s *Server, out func([]byte) error) error {
+	// The saver yields the CPU to the event loops: its thread runs at a
+	// lower priority for the rest of this goroutine, which ends with the
+	// save (the thread then exits with it).
+	lowerSaverPriority()
 	var werr error
 	write := func(b []byte) {
 		if werr == nil && len(b) > 0 {
@@ -396,11 +400,13 @@ func (snap *bgSnapshot) walk(s *Server, out func([]byte) error) error {
 	// rdb-key-save-delay (microseconds per key, as Redis) slows the saver
 	// down, for tests that need writes to overlap a save.
 	delay := time.Duration(s.cfg.Int("rdb-key-save-delay")) * time.Microsecond
+	var rest time.Duration
 	for i := 0; i < s.ks.NumShards(); i++ {
 		bit := uint64(1) << uint(i)
 		for db := 0; db < s.ks.Databases(); db++ {
 			cursor := uint64(0)
 			for {
+				t0 := time.Now()
 				s.ks.Lock(bit)
 				t := s.ks.SnapTable(i, db)
 				if t.Len() == 0 {
@@ -433,6 +439,15 @@ func (snap *bgSnapshot) walk(s *Server, out func([]byte) error) error {
 					time.Sleep(time.Duration(n) * delay)
 				}
 				write(buf)
+				// Half duty: the saver rests as long as it worked, so it
+				// takes at most about half a core from the event loops (a
+				// fork child takes a whole one, and the save is not
+				// urgent). Rests are gathered into naps of 2 ms or more,
+				// as shorter sleeps overshoot.
+				if rest += time.Since(t0); rest >= 2*time.Millisecond {
+					time.Sleep(rest)
+					rest = 0
+				}
 				if side = snap.takeSide(side); len(side) > 0 {
 					write(side)
 					fileDB = -1
