@@ -67,7 +67,7 @@ func (c *client) hllForRead(key []byte) (b []byte, ok bool) {
 
 // sparseMax is hll-sparse-max-bytes, clamped to what an int holds.
 func (c *client) sparseMax() int {
-	return int(min(c.s.cfg.Int("hll-sparse-max-bytes"), 1<<40))
+	return int(c.s.hllSparseMax.Load()) // loadHotConfig keeps it current
 }
 
 // storeHLL writes a re-encoded value back, keeping the key's TTL. An

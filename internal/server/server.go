@@ -66,6 +66,7 @@ type Server struct {
 
 	// Hot configuration values, refreshed by config apply hooks.
 	maxBulkLen    atomic.Int64
+	hllSparseMax  atomic.Int64 // hll-sparse-max-bytes, read by every PFADD
 	queryBufLimit atomic.Int64
 	maxClients    atomic.Int64
 	requirePass   atomic.Pointer[string]
@@ -213,6 +214,7 @@ func (s *Server) lookupFullName(name string) *command.Command {
 
 func (s *Server) loadHotConfig() {
 	s.maxBulkLen.Store(s.cfg.Int("proto-max-bulk-len"))
+	s.hllSparseMax.Store(min(s.cfg.Int("hll-sparse-max-bytes"), 1<<40))
 	s.queryBufLimit.Store(s.cfg.Int("client-query-buffer-limit"))
 	s.maxClients.Store(s.cfg.Int("maxclients"))
 	s.applyRequirePass(s.cfg.String("requirepass"))
@@ -228,7 +230,7 @@ func (s *Server) loadHotConfig() {
 
 func (s *Server) registerConfigHooks() {
 	reload := func(*config.Config) error { s.loadHotConfig(); return nil }
-	for _, name := range []string{"proto-max-bulk-len", "client-query-buffer-limit", "maxclients", "requirepass", "slowlog-log-slower-than", "slowlog-max-len", "timeout", "client-output-buffer-limit", "notify-keyspace-events"} {
+	for _, name := range []string{"proto-max-bulk-len", "client-query-buffer-limit", "maxclients", "requirepass", "slowlog-log-slower-than", "slowlog-max-len", "timeout", "client-output-buffer-limit", "notify-keyspace-events", "hll-sparse-max-bytes"} {
 		s.cfg.OnApply(name, reload)
 	}
 	s.cfg.OnApply("loglevel", func(c *config.Config) error {
