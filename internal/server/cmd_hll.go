@@ -154,9 +154,20 @@ func cmdPFCount(c *client, argv [][]byte) {
 func (c *client) pfcountOne(key []byte) {
 	// Redis looks the key up for reading first (a miss is counted and
 	// fires "keymiss"), then writes the cache back.
-	if _, found := c.tx.Get(key); !found {
+	e, found := c.tx.Get(key)
+	if !found {
 		c.replyInt(0)
 		return
+	}
+	// The common case, a raw HLL with a current cache, needs no more
+	// lookups.
+	if e.Kind() == keyspace.KindString && e.Flags() == keyspace.EncRaw {
+		if b := e.Bytes(); hll.Valid(b) {
+			if n, ok := hll.CachedCount(b); ok {
+				c.replyInt(int64(n))
+				return
+			}
+		}
 	}
 	b, ok := c.hllForWrite(key)
 	if !ok {
