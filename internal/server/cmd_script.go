@@ -35,6 +35,11 @@ type scriptRunner struct {
 	sc     *client // the client inner commands run on
 	caller *client
 	ro     bool
+	// oom: memory was over maxmemory when the script started (Redis's
+	// pre_command_oom_state): its deny-oom calls are refused until it has
+	// written something. allowOOM: the script's flags say allow-oom.
+	oom, allowOOM bool
+	dirtyAtStart  int64
 }
 
 func newScriptEngine() *scriptEngine {
@@ -146,6 +151,10 @@ func (se *scriptEngine) eval(c *client, argv [][]byte, bySHA, ro bool) {
 		c.replyError(rerr.ScriptROWithWrite)
 		return
 	}
+	if sc.Flags&script.FlagShebang != 0 && c.s.scriptOOMRefused(sc.Flags) {
+		c.replyError(rerr.OOM)
+		return
+	}
 	if sc.Flags&script.FlagNoWrites != 0 {
 		ro = true
 	}
@@ -157,6 +166,14 @@ func (se *scriptEngine) run(c *client, call script.Call, ro bool) {
 	r := se.runner(c)
 	r.caller = c
 	r.ro = ro
+	r.oom = c.s.overMaxmemory()
+	r.allowOOM = false
+	if call.Script != nil {
+		r.allowOOM = call.Script.Flags&script.FlagAllowOOM != 0
+	} else if call.Function != nil {
+		r.allowOOM = call.Function.Flags&script.FlagAllowOOM != 0
+	}
+	r.dirtyAtStart = r.sc.dirtyN
 	// As in Redis, the client's current command is the script's while it
 	// runs (ACL LOG's client info for a denied redis.call names it).
 	if cmd := c.s.table.Lookup(call.Argv[0]); cmd != nil {
@@ -218,6 +235,11 @@ func (r *scriptRunner) Call(dst []byte, argv [][]byte, proto int) []byte {
 	write := cmd.Flags&command.FlagWrite != 0
 	if write && r.ro {
 		return appendErr(dst, rerr.ScriptROWrite)
+	}
+	// As Redis: over maxmemory when the script began, a deny-oom command
+	// is refused until the script has written something.
+	if r.oom && !r.allowOOM && cmd.Flags&command.FlagDenyOOM != 0 && r.sc.dirtyN == r.dirtyAtStart {
+		return appendErr(dst, rerr.OOM)
 	}
 	sc := r.sc
 	sc.tx = c.tx
@@ -378,6 +400,10 @@ func (se *scriptEngine) fcall(c *client, argv [][]byte, ro bool) {
 	nk := int(n)
 	if ro && f.Flags&script.FlagNoWrites == 0 {
 		c.replyError(rerr.ScriptROWithWrite)
+		return
+	}
+	if c.s.scriptOOMRefused(f.Flags) {
+		c.replyError(rerr.OOM)
 		return
 	}
 	if f.Flags&script.FlagNoWrites != 0 {
@@ -587,4 +613,18 @@ func cmdFunctionHelp(c *client, argv [][]byte) {
 		"      libraries with the new libraries (notice that even on this option there is a chance of failure",
 		"      in case of functions name collision with another library).",
 	)
+}
+
+// overMaxmemory reports whether used memory is over a set maxmemory.
+func (s *Server) overMaxmemory() bool {
+	mm := s.evict.maxmemory.Load()
+	return mm > 0 && s.usedMemory() > mm
+}
+
+// scriptOOMRefused: a script or function with flags (a shebang, or
+// registered ones) that may write and does not say allow-oom is refused
+// as a whole while memory is over maxmemory, as Redis refuses a deny-oom
+// command.
+func (s *Server) scriptOOMRefused(flags int) bool {
+	return flags&(script.FlagAllowOOM|script.FlagNoWrites) == 0 && s.overMaxmemory()
 }
