@@ -317,19 +317,7 @@ func (c *client) deliver(b []byte) {
 		c.wmu.Unlock()
 		return
 	}
-	size := uint64(len(c.pend) + len(c.pubq) + len(b))
-	over := lim.Hard > 0 && size > lim.Hard
-	if !over && lim.Soft > 0 && size > lim.Soft {
-		now := time.Now()
-		if c.softSince.IsZero() {
-			c.softSince = now
-		} else if now.Sub(c.softSince) > time.Duration(lim.SoftSeconds)*time.Second {
-			over = true
-		}
-	} else if !over {
-		c.softSince = time.Time{}
-	}
-	if over {
+	if c.overLimit(lim, uint64(len(c.pend)+len(c.pubq)+len(b))) {
 		c.wmu.Unlock()
 		c.s.log.Warningf("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", c.describe())
 		c.kill()
@@ -485,6 +473,8 @@ func (c *client) notify(class int64, event string, key []byte) {
 func (s *Server) loadPubsubConfig() {
 	lim := s.cfg.ClientOutputBufferLimit("pubsub")
 	s.pubsubLimit.Store(&lim)
+	normal := s.cfg.ClientOutputBufferLimit("normal")
+	s.normalLimit.Store(&normal)
 	s.notifyFlags.Store(s.cfg.Int("notify-keyspace-events"))
 }
 
@@ -492,5 +482,28 @@ func (s *Server) loadPubsubConfig() {
 type pubsubFields struct {
 	pubsub      pubsubRegistry
 	pubsubLimit atomic.Pointer[config.OutputBufferLimit]
+	normalLimit atomic.Pointer[config.OutputBufferLimit] // client-output-buffer-limit normal
 	notifyFlags atomic.Int64
+}
+
+// overLimit applies an output buffer limit to size bytes of queued
+// output: over the hard limit, or over the soft one for longer than its
+// seconds. The caller holds c.wmu (softSince).
+func (c *client) overLimit(lim *config.OutputBufferLimit, size uint64) bool {
+	if lim == nil {
+		return false
+	}
+	if lim.Hard > 0 && size > lim.Hard {
+		return true
+	}
+	if lim.Soft > 0 && size > lim.Soft {
+		now := time.Now()
+		if c.softSince.IsZero() {
+			c.softSince = now
+			return false
+		}
+		return now.Sub(c.softSince) > time.Duration(lim.SoftSeconds)*time.Second
+	}
+	c.softSince = time.Time{}
+	return false
 }

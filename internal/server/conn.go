@@ -9,6 +9,7 @@ import (
 
 	"github.com/taconite/taconite/internal/aof"
 	"github.com/taconite/taconite/internal/command"
+	"github.com/taconite/taconite/internal/config"
 	"github.com/taconite/taconite/internal/keyspace"
 	"github.com/taconite/taconite/internal/resp"
 )
@@ -258,14 +259,26 @@ func (c *client) flushOut() {
 // write sends b, keeping what the socket does not take in pend. Safe from
 // any goroutine.
 func (c *client) write(b []byte) {
+	if c.writeLocked(b) {
+		// Past client-output-buffer-limit (normal, or pubsub for a
+		// subscriber): closed as Redis closes it, so a client that does
+		// not read cannot grow the server's memory without bound.
+		c.s.log.Warningf("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", c.describe())
+		c.kill()
+	}
+}
+
+// writeLocked is write under c.wmu; it reports whether the client went
+// over its output buffer limit.
+func (c *client) writeLocked(b []byte) (over bool) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if c.closed {
-		return
+		return false
 	}
 	if len(c.pend) > 0 {
 		c.pend = append(c.pend, b...)
-		return
+		return c.overLimit(c.outputLimit(), uint64(len(c.pend)))
 	}
 	n, err := rawWrite(c.fd, b)
 	if n > 0 {
@@ -285,7 +298,20 @@ func (c *client) write(b []byte) {
 			c.wantWrite = true
 			c.loop.watch(c.fd, true)
 		}
+		return c.overLimit(c.outputLimit(), uint64(len(c.pend)))
 	}
+	return false
+}
+
+// outputLimit is the client-output-buffer-limit class of the client:
+// pubsub while it is subscribed, normal otherwise (Taconite has no
+// replicas). MONITOR clients count as normal, as in Redis.
+func (c *client) outputLimit() *config.OutputBufferLimit {
+	// The atomic counts, not the maps: write runs on other goroutines too.
+	if c.subKinds[subChannel].Load()+c.subKinds[subPattern].Load()+c.subKinds[subShard].Load() > 0 {
+		return c.s.pubsubLimit.Load()
+	}
+	return c.s.normalLimit.Load()
 }
 
 // onWritable sends pending output once the socket has room.

@@ -1,0 +1,44 @@
+package server_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/taconite/taconite/internal/resp"
+	"github.com/taconite/taconite/internal/servertest"
+)
+
+// TestNormalOutputLimit: with client-output-buffer-limit normal set, a
+// client that pipelines large replies and never reads is disconnected once
+// its unsent output passes the hard limit; the others are served on.
+func TestNormalOutputLimit(t *testing.T) {
+	s := servertest.Start(t, "--client-output-buffer-limit", "normal 1mb 0 0")
+	c := s.Dial(t)
+	c.Do("SET", "big", strings.Repeat("x", 200<<10))
+	c.Do("CLIENT", "SETNAME", "watcher")
+	slow := s.Dial(t)
+	slow.Do("CLIENT", "SETNAME", "slow")
+	var batch []byte
+	for i := 0; i < 500; i++ { // 100 MB of replies, never read
+		batch = resp.AppendCommandStrings(batch, "GET", "big")
+	}
+	go slow.Raw().Write(batch) // may block once the server stops reading it
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Contains(c.Do("CLIENT", "LIST"), "name=slow") {
+		if time.Now().After(deadline) {
+			t.Fatal("the client over its output limit is still connected")
+		}
+		if r := c.Do("GET", "big"); len(r) < 200<<10 {
+			t.Fatalf("others not served: %q", r[:min(len(r), 40)])
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// Without a limit (the default, as Redis) nobody is cut off.
+	s2 := servertest.Start(t)
+	c2 := s2.Dial(t)
+	c2.Do("SET", "v", "1")
+	if r := c2.Do("CONFIG", "GET", "client-output-buffer-limit"); !strings.Contains(r, "normal 0 0 0") {
+		t.Fatalf("default limits: %q", r)
+	}
+}
