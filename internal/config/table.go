@@ -138,7 +138,7 @@ var implemented = map[string]bool{
 
 	// RDB persistence
 	"dbfilename": true, "rdbcompression": true, "rdbchecksum": true, "save": true,
-	"stop-writes-on-bgsave-error": true, "rdb-key-save-delay": true,
+	"stop-writes-on-bgsave-error": true, "rdb-key-save-delay": true, "maxmemory-clients": true,
 
 	// AOF
 	"appendonly": true, "appendfilename": true, "appenddirname": true, "appendfsync": true,

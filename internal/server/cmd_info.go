@@ -182,7 +182,7 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 		field(b, "expired_stale_perc", "0.00")
 		field(b, "expired_time_cap_reached_count", 0)
 		field(b, "evicted_keys", t.EvictedKeys)
-		field(b, "evicted_clients", 0)
+		field(b, "evicted_clients", s.clientEvict.evicted.Load())
 		total, current := s.exceededTimes()
 		field(b, "total_eviction_exceeded_time", total)
 		field(b, "current_eviction_exceeded_time", current)

@@ -42,3 +42,43 @@ func TestNormalOutputLimit(t *testing.T) {
 		t.Fatalf("default limits: %q", r)
 	}
 }
+
+// TestClientEviction: past maxmemory-clients, the client holding the most
+// buffered output is closed (evicted_clients counts it); a client with
+// CLIENT NO-EVICT on is spared.
+func TestClientEviction(t *testing.T) {
+	s := servertest.Start(t, "--maxmemory-clients", "2mb")
+	setter := s.Dial(t)
+	setter.Do("SET", "big", strings.Repeat("x", 200<<10))
+	setter.Close()
+	c := s.Dial(t)
+	gets := func(n int) []byte {
+		var batch []byte
+		for i := 0; i < n; i++ {
+			batch = resp.AppendCommandStrings(batch, "GET", "big")
+		}
+		return batch
+	}
+	// The spared client holds about 1 MB it does not read, under the
+	// limit by itself; the hog asks for 60 MB.
+	spared := s.Dial(t)
+	spared.Do("CLIENT", "SETNAME", "spared")
+	spared.Do("CLIENT", "NO-EVICT", "on")
+	go spared.Raw().Write(gets(5))
+	hog := s.Dial(t)
+	hog.Do("CLIENT", "SETNAME", "hog")
+	go hog.Raw().Write(gets(300))
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Contains(c.Do("CLIENT", "LIST"), "name=hog") {
+		if time.Now().After(deadline) {
+			t.Fatal("the biggest client was not evicted")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if list := c.Do("CLIENT", "LIST"); !strings.Contains(list, "name=spared") {
+		t.Fatalf("the NO-EVICT client was evicted: %s", list)
+	}
+	if info := c.Do("INFO", "stats"); !strings.Contains(info, "evicted_clients:1\r\n") {
+		t.Fatalf("evicted_clients: %s", info)
+	}
+}

@@ -95,7 +95,8 @@ type Server struct {
 	debugNoActiveExpire atomic.Bool
 	persist             persistState    // RDB snapshots (persist.go)
 	aofrw               aofRewriteState // AOF rewrites (aof_rewrite.go)
-	evict               evictState      // maxmemory and used_memory (evict.go)
+	clientEvict         clientEvictState
+	evict               evictState // maxmemory and used_memory (evict.go)
 
 	shutdownOnce sync.Once
 	shutdownCh   chan struct{}
@@ -494,6 +495,7 @@ func (s *Server) cron() {
 		}
 		s.evictCron()
 		s.closeIdleClients()
+		s.clientEvictCron()
 		s.saveCron()
 		s.aofRewriteCron()
 		if l := s.aofLog.Load(); l != nil {
