@@ -82,3 +82,24 @@ func TestClientEviction(t *testing.T) {
 		t.Fatalf("evicted_clients: %s", info)
 	}
 }
+
+// TestInstantaneousOps: INFO's instantaneous_ops_per_sec follows the load
+// (sampled by the cron, as Redis does).
+func TestInstantaneousOps(t *testing.T) {
+	s := servertest.Start(t)
+	c := s.Dial(t)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		for i := 0; i < 200; i++ {
+			c.Do("PING")
+		}
+		info := c.Do("INFO", "stats")
+		if !strings.Contains(info, "instantaneous_ops_per_sec:0\r\n") && strings.Contains(info, "instantaneous_ops_per_sec:") &&
+			!strings.Contains(info, "instantaneous_input_kbps:0.00\r\n") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("rates stay at zero under load: %s", info)
+		}
+	}
+}

@@ -96,7 +96,8 @@ type Server struct {
 	persist             persistState    // RDB snapshots (persist.go)
 	aofrw               aofRewriteState // AOF rewrites (aof_rewrite.go)
 	clientEvict         clientEvictState
-	evict               evictState // maxmemory and used_memory (evict.go)
+	instant             instantState // INFO instantaneous_* (instant.go)
+	evict               evictState   // maxmemory and used_memory (evict.go)
 
 	shutdownOnce sync.Once
 	shutdownCh   chan struct{}
@@ -496,6 +497,7 @@ func (s *Server) cron() {
 		s.evictCron()
 		s.closeIdleClients()
 		s.clientEvictCron()
+		s.instantCron()
 		s.saveCron()
 		s.aofRewriteCron()
 		if l := s.aofLog.Load(); l != nil {
