@@ -176,6 +176,10 @@ func (s *Server) writeMetrics(p *promWriter) {
 	s.calibrate()
 	p.gauge("redis_memory_used_bytes", "used_memory metric", float64(s.usedMemory()))
 	p.gauge("redis_memory_max_bytes", "maxmemory metric", float64(maxmemoryOf(s.cfg)))
+	ops, inKbps, outKbps := s.instantRates()
+	p.gauge("redis_instantaneous_ops_per_sec", "instantaneous_ops_per_sec metric", float64(ops))
+	p.gauge("redis_instantaneous_input_kbps", "instantaneous_input_kbps metric", inKbps)
+	p.gauge("redis_instantaneous_output_kbps", "instantaneous_output_kbps metric", outKbps)
 
 	lt := s.totals()
 	t := s.ks.Totals()
