@@ -1,17 +1,12 @@
 package server_test
 
 import (
-	"fmt"
-	"io"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/taconite/taconite/internal/servertest"
 )
@@ -31,49 +26,6 @@ func cmdContents(t *testing.T, c *servertest.Conn) map[string]string {
 		m[k] = seenTime.ReplaceAllString(v, "seen-time _")
 	}
 	return m
-}
-
-// startRedisAOF runs redis-server with appendonly yes on dir (skipping
-// the test when it is not installed).
-func startRedisAOF(t *testing.T, dir string) *servertest.Server {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not installed")
-	}
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "yes", "--daemonize", "no")
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		// Ready once it answers PING with PONG (not -LOADING).
-		nc, err := net.Dial("tcp", addr)
-		if err == nil {
-			nc.SetDeadline(time.Now().Add(time.Second))
-			nc.Write([]byte("PING\r\n"))
-			buf := make([]byte, 64)
-			n, _ := nc.Read(buf)
-			nc.Close()
-			if strings.HasPrefix(string(buf[:n]), "+PONG") {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("redis-server did not start")
-		}
-		time.Sleep(20 * time.Millisecond) // polling with a deadline
-	}
-	return &servertest.Server{Addr: addr}
 }
 
 func copyDir(t *testing.T, from, to string) {
@@ -186,7 +138,7 @@ func TestAOFLoadsRedisCommandBase(t *testing.T) {
 	got := cmdContents(t, c)
 	rdir := t.TempDir()
 	copyDir(t, src, filepath.Join(rdir, "appendonlydir"))
-	want := cmdContents(t, startRedisAOF(t, rdir).Dial(t))
+	want := cmdContents(t, startRedis(t, rdir, "--appendonly", "yes").Dial(t))
 	diffContents(t, "taconite loading redis's command-form AOF", got, want)
 }
 
@@ -197,7 +149,7 @@ func TestAOFRedisLoadsTaconiteCommandBase(t *testing.T) {
 	dir, want := rewriteCommandForm(t)
 	rdir := t.TempDir()
 	copyDir(t, filepath.Join(dir, "appendonlydir"), filepath.Join(rdir, "appendonlydir"))
-	got := cmdContents(t, startRedisAOF(t, rdir).Dial(t))
+	got := cmdContents(t, startRedis(t, rdir, "--appendonly", "yes").Dial(t))
 	diffContents(t, "redis loading taconite's command-form AOF", got, want)
 }
 

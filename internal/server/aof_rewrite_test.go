@@ -86,18 +86,7 @@ func TestAOFRewrite(t *testing.T) {
 // (an RDB base from BGREWRITEAOF, then an incremental file) loads.
 func TestAOFLoadsRedisRDBBase(t *testing.T) {
 	dir := t.TempDir()
-	ad := filepath.Join(dir, "appendonlydir")
-	if err := os.Mkdir(ad, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	src := filepath.Join("..", "..", "testdata", "aof", "redis7-rdb-base")
-	ents, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		copyFile(t, filepath.Join(src, e.Name()), filepath.Join(ad, e.Name()))
-	}
+	copyDir(t, filepath.Join("..", "..", "testdata", "aof", "redis7-rdb-base"), filepath.Join(dir, "appendonlydir"))
 	c := servertest.Start(t, "--appendonly", "yes", "--dir", dir).Dial(t)
 	for q, want := range map[string]string{
 		"GET str": "$-1\r\n", "LRANGE list 0 -1": "*4\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n",

@@ -1,18 +1,13 @@
 package server_test
 
 import (
-	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/taconite/taconite/internal/config"
-	"github.com/taconite/taconite/internal/logging"
 	"github.com/taconite/taconite/internal/resp"
-	"github.com/taconite/taconite/internal/server"
 	"github.com/taconite/taconite/internal/servertest"
 )
 
@@ -138,31 +133,8 @@ func TestAOFLoadingReply(t *testing.T) {
 	}
 	s.Stop()
 
-	cfg := config.New()
-	if err := cfg.LoadArgs(append([]string{"--save", ""}, args...)); err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := server.NewWithOptions(cfg, server.Options{Logger: logging.Discard(), Listeners: []net.Listener{l}})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); srv.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	c2 := (&servertest.Server{Addr: l.Addr().String(), Server: srv}).Dial(t)
-	saw := false
-	for {
-		r := c2.Do("PING")
-		if r == "+PONG\r\n" {
-			break
-		}
-		if r != "-LOADING Redis is loading the dataset in memory\r\n" {
-			t.Fatalf("PING while loading: %q", r)
-		}
-		saw = true
-	}
+	c2 := servertest.StartLoading(t, args...).Dial(t)
+	saw := waitLoaded(t, c2, nil)
 	t.Logf("saw -LOADING: %v", saw)
 	if r := c2.Do("DBSIZE"); r != ":"+strconv.Itoa(n)+"\r\n" {
 		t.Fatalf("DBSIZE: %q", r)

@@ -1,8 +1,6 @@
 package server_test
 
 import (
-	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,10 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/taconite/taconite/internal/config"
-	"github.com/taconite/taconite/internal/logging"
 	"github.com/taconite/taconite/internal/resp"
-	"github.com/taconite/taconite/internal/server"
 	"github.com/taconite/taconite/internal/servertest"
 )
 
@@ -253,47 +248,43 @@ func TestPersistLoadingReply(t *testing.T) {
 	c.Do("SAVE")
 	s.Stop()
 
-	cfg := config.New()
-	if err := cfg.LoadArgs([]string{"--dir", dir, "--save", ""}); err != nil {
-		t.Fatal(err)
-	}
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := server.NewWithOptions(cfg, server.Options{Logger: logging.Discard(), Listeners: []net.Listener{l}})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); srv.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	s2 := &servertest.Server{Addr: l.Addr().String(), Server: srv}
-	c2 := s2.Dial(t)
-	sawLoading := false
-	for {
-		r := c2.Do("PING")
-		if r == "+PONG\r\n" {
-			break
+	c2 := servertest.StartLoading(t, "--dir", dir).Dial(t)
+	sawLoading := waitLoaded(t, c2, func() {
+		info := c2.Do("INFO", "persistence")
+		if !strings.Contains(info, "loading:1\r\n") && !strings.Contains(info, "loading:0\r\n") {
+			t.Fatalf("INFO while loading: %q", info)
 		}
-		if r != "-LOADING Redis is loading the dataset in memory\r\n" {
-			t.Fatalf("PING while loading: %q", r)
+		if strings.Contains(info, "loading:1\r\n") && !strings.Contains(info, "loading_total_bytes:") {
+			t.Fatalf("no progress fields: %q", info)
 		}
-		if !sawLoading {
-			sawLoading = true
-			info := c2.Do("INFO", "persistence")
-			if !strings.Contains(info, "loading:1\r\n") && !strings.Contains(info, "loading:0\r\n") {
-				t.Fatalf("INFO while loading: %q", info)
-			}
-			if strings.Contains(info, "loading:1\r\n") && !strings.Contains(info, "loading_total_bytes:") {
-				t.Fatalf("no progress fields: %q", info)
-			}
-		}
-	}
+	})
 	t.Logf("saw -LOADING: %v", sawLoading)
 	if r := c2.Do("DBSIZE"); r != ":"+strconv.Itoa(n)+"\r\n" {
 		t.Fatalf("DBSIZE: %q", r)
 	}
 	if info := c2.Do("INFO", "persistence"); !strings.Contains(info, "loading:0\r\n") || strings.Contains(info, "loading_total_bytes") {
 		t.Fatalf("INFO after loading: %q", info)
+	}
+}
+
+// waitLoaded sends PING until the server answers PONG, accepting only
+// -LOADING before, and reports whether it saw -LOADING; onFirst runs at
+// the first one.
+func waitLoaded(t *testing.T, c *servertest.Conn, onFirst func()) bool {
+	t.Helper()
+	saw := false
+	for {
+		r := c.Do("PING")
+		if r == "+PONG\r\n" {
+			return saw
+		}
+		if r != "-LOADING Redis is loading the dataset in memory\r\n" {
+			t.Fatalf("PING while loading: %q", r)
+		}
+		if !saw && onFirst != nil {
+			onFirst()
+		}
+		saw = true
 	}
 }
 

@@ -150,8 +150,10 @@ func diffContents(t *testing.T, what string, got, want map[string]string) {
 }
 
 // startRedis runs redis-server on dir (skipping the test when it is not
-// installed) and returns its address.
-func startRedis(t *testing.T, dir string) *servertest.Server {
+// installed) and returns its address once it answers PING with PONG (not
+// -LOADING). Extra arguments come last and so override the defaults
+// (e.g. "--appendonly", "yes").
+func startRedis(t *testing.T, dir string, extra ...string) *servertest.Server {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -163,7 +165,8 @@ func startRedis(t *testing.T, dir string) *servertest.Server {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", "--daemonize", "no")
+	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", "no", "--daemonize", "no"}, extra...)
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -31,15 +31,19 @@ func (s *Server) Stop() { s.stop() }
 // Start runs a server configured with redis-server style args
 // ("--enable-debug-command", "yes") and returns once it accepts
 // connections.
-func Start(tb testing.TB, args ...string) *Server { return start(tb, nil, args) }
+func Start(tb testing.TB, args ...string) *Server { return start(tb, nil, args, true) }
+
+// StartLoading is Start without waiting for the data to be loaded: its
+// clients may still get -LOADING.
+func StartLoading(tb testing.TB, args ...string) *Server { return start(tb, nil, args, false) }
 
 // StartWithClock is Start with a fake clock, for expiry tests that must
 // not sleep.
 func StartWithClock(tb testing.TB, args ...string) *Server {
-	return start(tb, keyspace.NewFakeClock(time.Now().UnixMilli()), args)
+	return start(tb, keyspace.NewFakeClock(time.Now().UnixMilli()), args, true)
 }
 
-func start(tb testing.TB, clock *keyspace.FakeClock, args []string) *Server {
+func start(tb testing.TB, clock *keyspace.FakeClock, args []string, waitReady bool) *Server {
 	tb.Helper()
 	cfg := config.New()
 	if err := cfg.LoadArgs(append([]string{"--save", "", "--appendonly", "no"}, args...)); err != nil {
@@ -69,6 +73,9 @@ func start(tb testing.TB, clock *keyspace.FakeClock, args []string) *Server {
 		}
 	}
 	tb.Cleanup(stop)
+	if !waitReady {
+		return &Server{Addr: l.Addr().String(), Server: srv, Clock: clock, stop: stop}
+	}
 	// Wait for the data to be loaded (an RDB loads while clients get
 	// -LOADING) or for Run to fail.
 	select {
