@@ -413,14 +413,20 @@ func (s *Server) removePidfile() {
 	}
 }
 
-// listen opens the TCP listeners of the bind and port directives. A
-// bind address with a leading '-' is optional: failing to bind it is not
-// an error (Redis's "-::1").
+// listen opens the TCP listeners of the bind and port directives.
 func (s *Server) listen() ([]net.Listener, error) {
 	port := s.cfg.Int("port")
 	if port == 0 {
 		return nil, nil
 	}
+	return s.listenBind(net.ListenConfig{}, port, "TCP")
+}
+
+// listenBind opens port on every bind address (the plaintext port and the
+// TLS port alike). A bind address with a leading '-' is optional: failing
+// to bind it is not an error (Redis's "-::1"). what names the socket in
+// Redis's error ("TCP", "TLS").
+func (s *Server) listenBind(lc net.ListenConfig, port int64, what string) ([]net.Listener, error) {
 	var ls []net.Listener
 	for _, addr := range s.cfg.Strings("bind") {
 		optional := strings.HasPrefix(addr, "-")
@@ -432,7 +438,8 @@ func (s *Server) listen() ([]net.Listener, error) {
 		if strings.Contains(addr, ":") {
 			network = "tcp6"
 		}
-		l, err := net.Listen(network, net.JoinHostPort(addr, strconv.FormatInt(port, 10)))
+		hp := net.JoinHostPort(addr, strconv.FormatInt(port, 10))
+		l, err := lc.Listen(context.Background(), network, hp)
 		if err != nil {
 			if optional {
 				s.log.Verbosef("Skipping optional bind address %s: %v", addr, err)
@@ -441,7 +448,7 @@ func (s *Server) listen() ([]net.Listener, error) {
 			for _, o := range ls {
 				o.Close()
 			}
-			return nil, fmt.Errorf("Warning: Could not create server TCP listening socket %s: %w", net.JoinHostPort(addr, strconv.FormatInt(port, 10)), err)
+			return nil, fmt.Errorf("Warning: Could not create server %s listening socket %s: %w", what, hp, err)
 		}
 		ls = append(ls, l)
 	}

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
@@ -10,7 +9,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -100,8 +98,8 @@ func (s *Server) startTLS() (stop func(), err error) {
 	return t.stop, nil
 }
 
-// listenTLS opens tls-port on every bind address, with the plaintext
-// port's rules (a '-' prefix marks an address that may fail).
+// listenTLS opens tls-port on every bind address, as listen does the
+// plaintext port, with tcp-keepalive on the accepted connections.
 func (s *Server) listenTLS(port int64) ([]net.Listener, error) {
 	ka := time.Duration(s.cfg.Int("tcp-keepalive")) * time.Second
 	lc := net.ListenConfig{KeepAliveConfig: net.KeepAliveConfig{
@@ -110,35 +108,7 @@ func (s *Server) listenTLS(port int64) ([]net.Listener, error) {
 	if ka <= 0 {
 		lc.KeepAlive = -1
 	}
-	var ls []net.Listener
-	for _, addr := range s.cfg.Strings("bind") {
-		optional := strings.HasPrefix(addr, "-")
-		addr = strings.TrimPrefix(addr, "-")
-		if addr == "*" {
-			addr = "0.0.0.0"
-		}
-		network := "tcp4"
-		if strings.Contains(addr, ":") {
-			network = "tcp6"
-		}
-		hp := net.JoinHostPort(addr, strconv.FormatInt(port, 10))
-		l, err := lc.Listen(context.Background(), network, hp)
-		if err != nil {
-			if optional {
-				s.log.Verbosef("Skipping optional bind address %s: %v", addr, err)
-				continue
-			}
-			for _, o := range ls {
-				o.Close()
-			}
-			return nil, fmt.Errorf("Warning: Could not create server TLS listening socket %s: %w", hp, err)
-		}
-		ls = append(ls, l)
-	}
-	if len(ls) == 0 {
-		return nil, errors.New("Failed listening on any bind address")
-	}
-	return ls, nil
+	return s.listenBind(lc, port, "TLS")
 }
 
 // reload is the CONFIG SET hook of every tls-* directive: new connections
