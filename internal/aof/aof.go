@@ -577,18 +577,44 @@ func (l *Log) CompleteRewrite(p RewritePlan) (removed []string, err error) {
 	for _, f := range l.manifest.Files {
 		if f.Kind == KindIncr && f.Seq >= p.FirstIncr {
 			m.Files = append(m.Files, f)
-		} else {
-			removed = append(removed, f.Name)
 		}
 	}
-	if err := l.fs.WriteFileAtomic(filepath.Join(l.dir, l.name+".manifest"), m.Format()); err != nil {
+	removed, err = install(l.fs, l.dir, l.name, m, l.manifest)
+	if err == nil {
+		l.manifest = m
+	}
+	return removed, err
+}
+
+// install writes manifest m, then removes the files of old it no longer
+// names (they are history: a crash before the removal leaves them unused)
+// and returns their names.
+func install(fs FS, dir, filename string, m, old *Manifest) (removed []string, err error) {
+	if err := fs.WriteFileAtomic(filepath.Join(dir, filename+".manifest"), m.Format()); err != nil {
 		return nil, err
 	}
-	l.manifest = m
-	for _, name := range removed {
-		os.Remove(filepath.Join(l.dir, name))
+	keep := map[string]bool{}
+	for _, f := range m.Files {
+		keep[f.Name] = true
+	}
+	for _, f := range old.Files {
+		if !keep[f.Name] {
+			removed = append(removed, f.Name)
+			os.Remove(filepath.Join(dir, f.Name))
+		}
 	}
 	return removed, nil
+}
+
+// currentManifest is dir's manifest, or an empty one when there is none
+// or it cannot be read (the files it named are then left alone).
+func currentManifest(fs FS, dir, filename string) *Manifest {
+	if ok, _ := Exists(fs, dir, filename); ok {
+		if m, err := ReadManifest(fs, dir, filename); err == nil {
+			return m
+		}
+	}
+	return &Manifest{}
 }
 
 // PlanBaseOnly plans a rewrite while the AOF is off: a new base in dir,
@@ -613,23 +639,8 @@ func PlanBaseOnly(fs FS, dir, filename string) (RewritePlan, error) {
 // Redis does for BGREWRITEAOF with the AOF off) and removes the files the
 // previous manifest named.
 func InstallBaseOnly(fs FS, dir, filename string, p RewritePlan) (removed []string, err error) {
-	old := &Manifest{}
-	if ok, _ := Exists(fs, dir, filename); ok {
-		if m, err := ReadManifest(fs, dir, filename); err == nil {
-			old = m
-		}
-	}
 	m := &Manifest{Files: []ManifestFile{{Name: p.BaseName, Seq: p.BaseSeq, Kind: KindBase}}}
-	if err := fs.WriteFileAtomic(filepath.Join(dir, filename+".manifest"), m.Format()); err != nil {
-		return nil, err
-	}
-	for _, f := range old.Files {
-		if f.Name != p.BaseName {
-			removed = append(removed, f.Name)
-			os.Remove(filepath.Join(dir, f.Name))
-		}
-	}
-	return removed, nil
+	return install(fs, dir, filename, m, currentManifest(fs, dir, filename))
 }
 
 // OpenTemp opens a Log on a temporary incremental file, outside any
@@ -658,12 +669,7 @@ func OpenTemp(o Options) (*Log, error) {
 func (l *Log) InstallTemp(p RewritePlan) (removed []string, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	old := &Manifest{}
-	if ok, _ := Exists(l.fs, l.dir, l.name); ok {
-		if m, err := ReadManifest(l.fs, l.dir, l.name); err == nil {
-			old = m
-		}
-	}
+	old := currentManifest(l.fs, l.dir, l.name)
 	seq := int64(1)
 	for _, f := range old.Incrs() {
 		if f.Seq >= seq {
@@ -675,15 +681,9 @@ func (l *Log) InstallTemp(p RewritePlan) (removed []string, err error) {
 		return nil, err
 	}
 	m := &Manifest{Files: []ManifestFile{{Name: p.BaseName, Seq: p.BaseSeq, Kind: KindBase}, {Name: incr, Seq: seq, Kind: KindIncr}}}
-	if err := l.fs.WriteFileAtomic(filepath.Join(l.dir, l.name+".manifest"), m.Format()); err != nil {
-		return nil, err
+	removed, err = install(l.fs, l.dir, l.name, m, old)
+	if err == nil {
+		l.manifest = m
 	}
-	l.manifest = m
-	for _, f := range old.Files {
-		if f.Name != p.BaseName && f.Name != incr {
-			removed = append(removed, f.Name)
-			os.Remove(filepath.Join(l.dir, f.Name))
-		}
-	}
-	return removed, nil
+	return removed, err
 }
