@@ -211,8 +211,8 @@ func (s *Server) writeRDBHeader(enc *rdb.Encoder) {
 
 // snapshotTo writes the whole keyspace to w. With locked the caller holds
 // every shard (SAVE, SYNC, shutdown). Without, it writes the running
-// background snapshot (see bgSnapshot), taking one shard at a time for a
-// few hundred keys, so clients keep being served.
+// background snapshot (see bgSnapshot), taking one shard at a time for
+// snapChunk keys, so clients keep being served.
 func (s *Server) snapshotTo(w io.Writer, tx *keyspace.Tx, locked bool) error {
 	if !locked {
 		if snap := s.persist.snap.Load(); snap.cmds {
