@@ -615,12 +615,6 @@ func cmdFunctionHelp(c *client, argv [][]byte) {
 	)
 }
 
-// overMaxmemory reports whether used memory is over a set maxmemory.
-func (s *Server) overMaxmemory() bool {
-	mm := s.evict.maxmemory.Load()
-	return mm > 0 && s.usedMemory() > mm
-}
-
 // scriptOOMRefused: a script or function with flags (a shebang, or
 // registered ones) that may write and does not say allow-oom is refused
 // as a whole while memory is over maxmemory, as Redis refuses a deny-oom

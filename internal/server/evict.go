@@ -179,6 +179,12 @@ func maxmemoryOf(c *config.Config) int64 {
 	return int64(v)
 }
 
+// overMaxmemory reports whether used memory is over a set maxmemory.
+func (s *Server) overMaxmemory() bool {
+	mm := s.evict.maxmemory.Load()
+	return mm > 0 && s.usedMemory() > mm
+}
+
 // usedMemory is used_memory: see the file comment.
 func (s *Server) usedMemory() int64 {
 	return max(s.ks.DataBytes()+s.evict.overhead.Load(), 0)
