@@ -285,9 +285,11 @@ func (t *Tx) setBytes(db int, key []byte, kind kvtable.Kind, flags uint8, val []
 	}
 	if !existed {
 		t.created(db, key)
-	} else if t.ks.Blocked.Load() > 0 {
-		// A string replacing a stream: a client blocked on the stream
-		// must learn it is gone (XREADGROUP answers UNBLOCKED).
+	}
+	// A new sorted set (small ones are bytes) may serve a waiter; a
+	// string replacing a stream must tell its blocked clients it is gone
+	// (XREADGROUP answers UNBLOCKED).
+	if t.ks.Blocked.Load() > 0 && (existed || kind == KindZSet) {
 		t.Ready = append(t.Ready, ReadyKey{DB: db, Key: string(key)})
 	}
 }

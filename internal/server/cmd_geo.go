@@ -624,9 +624,16 @@ func geoScanCell(z *zsetObj, h geohash.Hash, q *geoScan, pts []geoPoint) []geoPo
 	lo, hi := h.ScoreRange()
 	min, max := float64(lo), float64(hi)
 	if z.sl == nil {
-		i, _ := slices.BinarySearchFunc(z.lp, min, func(e zent, t float64) int { return cmp.Compare(e.score, t) })
-		for ; i < len(z.lp) && z.lp[i].score < max; i++ {
-			if p, in := q.match(z.lp[i].member, z.lp[i].score); in {
+		for off := 0; off < len(z.pk); {
+			m, s, next := z.lpAt(off)
+			off = next
+			if s < min {
+				continue
+			}
+			if s >= max {
+				break
+			}
+			if p, in := q.match(unsafeString(m), s); in {
 				pts = append(pts, p)
 				if q.limit > 0 && len(pts) >= q.limit {
 					break

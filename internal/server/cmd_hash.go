@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"hash/maphash"
 	"math"
 	"math/big"
@@ -8,6 +9,8 @@ import (
 	"strconv"
 
 	"github.com/taconite/taconite/internal/config"
+	"github.com/taconite/taconite/internal/ds/kvtable"
+	"github.com/taconite/taconite/internal/ds/packed"
 	"github.com/taconite/taconite/internal/glob"
 	"github.com/taconite/taconite/internal/keyspace"
 	"github.com/taconite/taconite/internal/rerr"
@@ -38,48 +41,43 @@ func hashHandlers() []handler {
 	}
 }
 
-// hashObj is a hash value. Its field/value pairs live in one flat slice,
-// kv = f0, v0, f1, v1, …. While small (Redis's listpack) there is nothing
-// else: lookups scan the pairs, deletions keep the order, new fields go at
-// the end, as in a listpack. Once big (Redis's hashtable) idx maps each
-// field to its pair's position and deletions move the last pair into the
-// hole, so every operation is O(1).
+// A hash has two encodings, as in Redis 7.0. The compact one (listpack) is
+// packed field/value pairs (internal/ds/packed) held inline in the key's
+// record, so a small hash costs its bytes plus a record header and nothing
+// for the garbage collector. Past hash-max-listpack-entries fields, or a
+// field or value longer than hash-max-listpack-value, it becomes a
+// *hashObj (hashtable), the record's object, and never goes back in place.
+//
+// Commands see either through a hashVal.
+
+// hashObj is the big (hashtable) encoding. Its field/value pairs live in
+// one flat slice, kv = f0, v0, f1, v1, …, with idx mapping each field to
+// its pair's position; a deletion moves the last pair into the hole, so
+// every operation is O(1).
 type hashObj struct {
 	kv   []string
-	idx  map[string]int // nil while compact
-	seed maphash.Seed   // HSCAN's order once big
+	idx  map[string]int
+	seed maphash.Seed // HSCAN's order
 }
 
 // Encoding is OBJECT ENCODING's word, as Redis 7.0.
-func (h *hashObj) Encoding() string {
-	if h.idx != nil {
-		return "hashtable"
-	}
-	return "listpack"
-}
+func (h *hashObj) Encoding() string { return "hashtable" }
 
 // Clone is a deep copy (COPY). Strings are immutable, so sharing them is
 // a deep copy.
 func (h *hashObj) Clone() any {
-	n := &hashObj{kv: slices.Clone(h.kv)}
-	if h.idx != nil {
-		n.idx = make(map[string]int, len(h.idx))
-		for k, v := range h.idx {
-			n.idx[k] = v
-		}
-		n.seed = h.seed
+	n := &hashObj{kv: slices.Clone(h.kv), idx: make(map[string]int, len(h.idx)), seed: h.seed}
+	for k, v := range h.idx {
+		n.idx[k] = v
 	}
 	return n
 }
 
 // MemoryUsage approximates the value's size in bytes.
 func (h *hashObj) MemoryUsage() int {
-	n := 48 + cap(h.kv)*16
+	n := 48 + cap(h.kv)*16 + len(h.idx)*48
 	for _, s := range h.kv {
 		n += len(s)
-	}
-	if h.idx != nil {
-		n += len(h.idx) * 48
 	}
 	return n
 }
@@ -89,73 +87,21 @@ func (h *hashObj) Len() int { return len(h.kv) / 2 }
 
 // find returns the position of field's pair in kv, or -1.
 func (h *hashObj) find(field []byte) int {
-	if h.idx != nil {
-		if i, ok := h.idx[string(field)]; ok {
-			return i
-		}
-		return -1
-	}
-	for i := 0; i < len(h.kv); i += 2 {
-		if h.kv[i] == string(field) {
-			return i
-		}
+	if i, ok := h.idx[string(field)]; ok {
+		return i
 	}
 	return -1
 }
 
-// get returns field's value.
-func (h *hashObj) get(field []byte) (string, bool) {
-	if i := h.find(field); i >= 0 {
-		return h.kv[i+1], true
-	}
-	return "", false
-}
-
-// convert switches to the big encoding (never back, as Redis).
-func (h *hashObj) convert() {
-	if h.idx != nil {
-		return
-	}
-	h.idx = make(map[string]int, len(h.kv)/2)
-	for i := 0; i < len(h.kv); i += 2 {
-		h.idx[h.kv[i]] = i
-	}
-	h.seed = maphash.MakeSeed()
-}
-
-// hashLimits are the compact encoding's thresholds, read from config.
-type hashLimits struct{ entries, value int64 }
-
-func (c *client) hashLimits() hashLimits {
-	return hashLimits{c.s.cfg.Int("hash-max-listpack-entries"), c.s.cfg.Int("hash-max-listpack-value")}
-}
-
-// fits converts the hash if a string of length n is too long for the
-// compact encoding.
-func (h *hashObj) fits(lim hashLimits, n int) {
-	if h.idx == nil && int64(n) > lim.value {
-		h.convert()
-	}
-}
-
-// set stores field=value and reports whether the field is new. It
-// converts first when either string is too long, and after when the hash
-// has too many fields.
-func (h *hashObj) set(lim hashLimits, field, value []byte) bool {
-	h.fits(lim, len(field))
-	h.fits(lim, len(value))
+// set stores field=value and reports whether the field is new.
+func (h *hashObj) set(field, value []byte) bool {
 	if i := h.find(field); i >= 0 {
 		h.kv[i+1] = string(value)
 		return false
 	}
 	f := string(field)
-	if h.idx != nil {
-		h.idx[f] = len(h.kv)
-	}
+	h.idx[f] = len(h.kv)
 	h.kv = append(h.kv, f, string(value))
-	if h.idx == nil && int64(h.Len()) > lim.entries {
-		h.convert()
-	}
 	return true
 }
 
@@ -164,10 +110,6 @@ func (h *hashObj) del(field []byte) bool {
 	i := h.find(field)
 	if i < 0 {
 		return false
-	}
-	if h.idx == nil {
-		h.kv = slices.Delete(h.kv, i, i+2)
-		return true
 	}
 	delete(h.idx, h.kv[i])
 	last := len(h.kv) - 2
@@ -180,28 +122,225 @@ func (h *hashObj) del(field []byte) bool {
 	return true
 }
 
-// hashRead looks key up for reading: nil and true when it is missing,
-// false when it replied WRONGTYPE.
-func (c *client) hashRead(key []byte) (*hashObj, bool) {
-	return lookupValue[hashObj](c, key, keyspace.KindHash, false)
+// hashVal is a hash as one command handles it: the packed pairs of the
+// compact encoding (lp), or the big encoding (big). lp aliases the
+// record until the first change copies it to the client's scratch buffer
+// (own), where later changes are made in place; hashStore then writes it
+// back. Byte slices a hashVal returns alias lp or big's strings: use them
+// before the next change.
+type hashVal struct {
+	lp      []byte
+	big     *hashObj
+	own     bool  // lp is the command's private copy
+	changed bool  // lp differs from the record
+	fresh   bool  // big is not in the record yet (new or converted)
+	offs    []int // pair offsets in lp, once index has run
 }
 
-// hashWrite looks key up for writing; a missing key gives a new empty
-// hash, not yet stored (isNew), which hashStore stores. ok is false when
-// it replied WRONGTYPE.
-func (c *client) hashWrite(key []byte) (h *hashObj, isNew, ok bool) {
-	h, ok = lookupValue[hashObj](c, key, keyspace.KindHash, true)
-	if ok && h == nil {
-		return &hashObj{}, true, true
+// hashOf is the hash held by e, a KindHash record.
+func hashOf(e kvtable.Entry) hashVal {
+	if e.IsObj() {
+		return hashVal{big: e.Obj().(*hashObj)}
 	}
-	return h, false, ok
+	return hashVal{lp: e.Bytes()}
 }
 
-// hashStore stores a new hash after a change and marks the change.
-func (c *client) hashStore(key []byte, h *hashObj, isNew bool) {
-	if isNew {
-		c.tx.SetObj(key, keyspace.KindHash, h, keyspaceKeep)
+// exists reports whether the hash has fields (a missing key is empty).
+func (h *hashVal) exists() bool { return h.big != nil || len(h.lp) > 0 }
+
+// Len is the number of fields.
+func (h *hashVal) Len() int {
+	if h.big != nil {
+		return h.big.Len()
 	}
+	return packed.Count(h.lp) / 2
+}
+
+// get returns field's value.
+func (h *hashVal) get(field []byte) ([]byte, bool) {
+	if h.big != nil {
+		if i := h.big.find(field); i >= 0 {
+			return bytesOf(h.big.kv[i+1]), true
+		}
+		return nil, false
+	}
+	if off := packed.FindPair(h.lp, field); off >= 0 {
+		_, v, _ := packed.PairAt(h.lp, off)
+		return v, true
+	}
+	return nil, false
+}
+
+// has reports whether field is present.
+func (h *hashVal) has(field []byte) bool {
+	if h.big != nil {
+		return h.big.find(field) >= 0
+	}
+	return packed.FindPair(h.lp, field) >= 0
+}
+
+// each calls fn for every pair in the encoding's order until it returns
+// false.
+func (h *hashVal) each(fn func(field, value []byte) bool) {
+	if h.big != nil {
+		for i := 0; i < len(h.big.kv); i += 2 {
+			if !fn(bytesOf(h.big.kv[i]), bytesOf(h.big.kv[i+1])) {
+				return
+			}
+		}
+		return
+	}
+	for off := 0; off < len(h.lp); {
+		f, v, next := packed.PairAt(h.lp, off)
+		if !fn(f, v) {
+			return
+		}
+		off = next
+	}
+}
+
+// index prepares pair lookups by position (pair) for a compact hash.
+func (h *hashVal) index() {
+	if h.big == nil && h.offs == nil {
+		h.offs = make([]int, 0, 16)
+		for off := 0; off < len(h.lp); off = packed.Skip(h.lp, packed.Skip(h.lp, off)) {
+			h.offs = append(h.offs, off)
+		}
+	}
+}
+
+// pair returns the i-th pair in the encoding's order.
+func (h *hashVal) pair(i int) (field, value []byte) {
+	if h.big != nil {
+		return bytesOf(h.big.kv[2*i]), bytesOf(h.big.kv[2*i+1])
+	}
+	h.index()
+	f, v, _ := packed.PairAt(h.lp, h.offs[i])
+	return f, v
+}
+
+// convert switches to the big encoding (never back, as Redis).
+func (h *hashVal) convert() {
+	if h.big != nil {
+		return
+	}
+	n := packed.Count(h.lp)
+	big := &hashObj{kv: make([]string, 0, n), idx: make(map[string]int, n/2), seed: maphash.MakeSeed()}
+	for off := 0; off < len(h.lp); {
+		f, v, next := packed.PairAt(h.lp, off)
+		big.idx[string(f)] = len(big.kv)
+		big.kv = append(big.kv, string(f), string(v))
+		off = next
+	}
+	h.big, h.fresh, h.lp = big, true, nil
+}
+
+// hashLimits are the compact encoding's thresholds, read from config.
+type hashLimits struct{ entries, value int64 }
+
+func (c *client) hashLimits() hashLimits {
+	return hashLimits{c.s.cfg.Int("hash-max-listpack-entries"), c.s.cfg.Int("hash-max-listpack-value")}
+}
+
+// fits converts the hash if a string of length n is too long for the
+// compact encoding.
+func (h *hashVal) fits(lim hashLimits, n int) {
+	if h.big == nil && int64(n) > lim.value {
+		h.convert()
+	}
+}
+
+// mine makes lp the command's own copy, in c's scratch buffer.
+func (h *hashVal) mine(c *client) {
+	if !h.own {
+		c.scratch = append(c.scratch[:0], h.lp...)
+		h.lp, h.own = c.scratch, true
+	}
+	h.changed = true
+}
+
+// set stores field=value and reports whether the field is new. It
+// converts first when either string is too long, and after when the hash
+// has too many fields. value must not alias the hash.
+func (h *hashVal) set(c *client, lim hashLimits, field, value []byte) bool {
+	h.fits(lim, len(field))
+	h.fits(lim, len(value))
+	if h.big != nil {
+		return h.big.set(field, value)
+	}
+	if off := packed.FindPair(h.lp, field); off >= 0 {
+		if _, old, _ := packed.PairAt(h.lp, off); bytes.Equal(old, value) {
+			return false
+		}
+		h.mine(c)
+		h.lp = packed.SetValue(h.lp, off, value)
+		return false
+	}
+	h.mine(c)
+	h.lp = packed.AppendPair(h.lp, field, value)
+	if int64(h.Len()) > lim.entries {
+		h.convert()
+	}
+	return true
+}
+
+// del removes field and reports whether it was there.
+func (h *hashVal) del(c *client, field []byte) bool {
+	if h.big != nil {
+		return h.big.del(field)
+	}
+	off := packed.FindPair(h.lp, field)
+	if off < 0 {
+		return false
+	}
+	h.mine(c)
+	h.lp = packed.DeletePair(h.lp, off)
+	return true
+}
+
+// hashRead looks key up for reading: an empty hashVal and true when it
+// is missing, false when it replied WRONGTYPE.
+func (c *client) hashRead(key []byte) (hashVal, bool) {
+	return c.hashLookup(key, false)
+}
+
+// hashWrite looks key up for writing; a missing key gives an empty hash
+// (isNew), which hashStore stores. ok is false when it replied WRONGTYPE.
+func (c *client) hashWrite(key []byte) (h hashVal, isNew, ok bool) {
+	h, ok = c.hashLookup(key, true)
+	return h, ok && !h.exists(), ok
+}
+
+func (c *client) hashLookup(key []byte, write bool) (hashVal, bool) {
+	var e kvtable.Entry
+	var found bool
+	if write {
+		e, found = c.tx.GetW(key)
+	} else {
+		e, found = c.tx.Get(key)
+	}
+	if !found {
+		return hashVal{}, true
+	}
+	if e.Kind() != keyspace.KindHash {
+		c.replyError(rerr.WrongType)
+		return hashVal{}, false
+	}
+	return hashOf(e), true
+}
+
+// hashStore writes a changed hash back to key and marks the change.
+func (c *client) hashStore(key []byte, h *hashVal) {
+	switch {
+	case h.big != nil && h.fresh:
+		c.tx.SetObj(key, keyspace.KindHash, h.big, keyspaceKeep)
+	case h.big == nil && h.changed:
+		c.tx.SetBytesIn(c.tx.DB, key, keyspace.KindHash, 0, h.lp, keyspaceKeep)
+	}
+	if h.own && cap(h.lp) <= 64<<10 {
+		c.scratch = h.lp[:0]
+	}
+	h.own, h.changed, h.fresh = false, false, false
 	c.dirty()
 }
 
@@ -213,7 +352,7 @@ func (c *client) hsetGeneric(argv [][]byte, name string) {
 		c.replyError(rerr.WrongArity(name))
 		return
 	}
-	h, isNew, ok := c.hashWrite(argv[1])
+	h, _, ok := c.hashWrite(argv[1])
 	if !ok {
 		return
 	}
@@ -223,11 +362,11 @@ func (c *client) hsetGeneric(argv [][]byte, name string) {
 	}
 	created := 0
 	for i := 2; i < len(argv); i += 2 {
-		if h.set(lim, argv[i], argv[i+1]) {
+		if h.set(c, lim, argv[i], argv[i+1]) {
 			created++
 		}
 	}
-	c.hashStore(argv[1], h, isNew)
+	c.hashStore(argv[1], &h)
 	c.notify(config.NotifyHash, "hset", argv[1])
 	if name == "hmset" {
 		c.replyOK()
@@ -237,16 +376,16 @@ func (c *client) hsetGeneric(argv [][]byte, name string) {
 }
 
 func cmdHSetNX(c *client, argv [][]byte) {
-	h, isNew, ok := c.hashWrite(argv[1])
+	h, _, ok := c.hashWrite(argv[1])
 	if !ok {
 		return
 	}
-	if h.find(argv[2]) >= 0 {
+	if h.has(argv[2]) {
 		c.replyInt(0)
 		return
 	}
-	h.set(c.hashLimits(), argv[2], argv[3])
-	c.hashStore(argv[1], h, isNew)
+	h.set(c, c.hashLimits(), argv[2], argv[3])
+	c.hashStore(argv[1], &h)
 	c.notify(config.NotifyHash, "hset", argv[1])
 	c.replyInt(1)
 }
@@ -256,11 +395,9 @@ func cmdHGet(c *client, argv [][]byte) {
 	if !ok {
 		return
 	}
-	if h != nil {
-		if v, found := h.get(argv[2]); found {
-			c.replyBulkString(v)
-			return
-		}
+	if v, found := h.get(argv[2]); found {
+		c.replyBulk(v)
+		return
 	}
 	c.replyNull()
 }
@@ -272,11 +409,9 @@ func cmdHMGet(c *client, argv [][]byte) {
 	}
 	c.replyArrayLen(len(argv) - 2)
 	for _, f := range argv[2:] {
-		if h != nil {
-			if v, found := h.get(f); found {
-				c.replyBulkString(v)
-				continue
-			}
+		if v, found := h.get(f); found {
+			c.replyBulk(v)
+			continue
 		}
 		c.replyNull()
 	}
@@ -294,9 +429,9 @@ func cmdHDel(c *client, argv [][]byte) {
 	n := 0
 	gone := false
 	for _, f := range argv[2:] {
-		if h.del(f) {
+		if h.del(c, f) {
 			n++
-			if h.Len() == 0 {
+			if !h.exists() {
 				c.tx.Delete(argv[1])
 				gone = true
 				break
@@ -304,6 +439,9 @@ func cmdHDel(c *client, argv [][]byte) {
 		}
 	}
 	if n > 0 {
+		if !gone {
+			c.hashStore(argv[1], &h)
+		}
 		c.dirty()
 		c.notify(config.NotifyHash, "hdel", argv[1])
 		if gone {
@@ -318,10 +456,6 @@ func cmdHLen(c *client, argv [][]byte) {
 	if !ok {
 		return
 	}
-	if h == nil {
-		c.replyInt(0)
-		return
-	}
 	c.replyInt(int64(h.Len()))
 }
 
@@ -330,12 +464,8 @@ func cmdHStrlen(c *client, argv [][]byte) {
 	if !ok {
 		return
 	}
-	n := 0
-	if h != nil {
-		v, _ := h.get(argv[2])
-		n = len(v)
-	}
-	c.replyInt(int64(n))
+	v, _ := h.get(argv[2])
+	c.replyInt(int64(len(v)))
 }
 
 func cmdHExists(c *client, argv [][]byte) {
@@ -343,7 +473,7 @@ func cmdHExists(c *client, argv [][]byte) {
 	if !ok {
 		return
 	}
-	if h != nil && h.find(argv[2]) >= 0 {
+	if h.has(argv[2]) {
 		c.replyInt(1)
 		return
 	}
@@ -360,26 +490,21 @@ func (c *client) hgetallGeneric(key []byte, fields, values bool) {
 	if !ok {
 		return
 	}
-	n := 0
-	if h != nil {
-		n = h.Len()
-	}
+	n := h.Len()
 	if fields && values {
 		c.replyMapLen(n)
 	} else {
 		c.replyArrayLen(n)
 	}
-	if h == nil {
-		return
-	}
-	for i := 0; i < len(h.kv); i += 2 {
+	h.each(func(f, v []byte) bool {
 		if fields {
-			c.replyBulkString(h.kv[i])
+			c.replyBulk(f)
 		}
 		if values {
-			c.replyBulkString(h.kv[i+1])
+			c.replyBulk(v)
 		}
-	}
+		return true
+	})
 }
 
 func cmdHIncrBy(c *client, argv [][]byte) {
@@ -387,13 +512,13 @@ func cmdHIncrBy(c *client, argv [][]byte) {
 	if !ok {
 		return
 	}
-	h, isNew, ok := c.hashWrite(argv[1])
+	h, _, ok := c.hashWrite(argv[1])
 	if !ok {
 		return
 	}
 	var cur int64
 	if v, found := h.get(argv[2]); found {
-		n, ok := parseInt([]byte(v))
+		n, ok := parseInt(v)
 		if !ok {
 			c.replyError(rerr.HashNotInt)
 			return
@@ -405,8 +530,9 @@ func cmdHIncrBy(c *client, argv [][]byte) {
 		return
 	}
 	cur += by
-	h.set(c.hashLimits(), argv[2], strconv.AppendInt(nil, cur, 10))
-	c.hashStore(argv[1], h, isNew)
+	var num [20]byte
+	h.set(c, c.hashLimits(), argv[2], strconv.AppendInt(num[:0], cur, 10))
+	c.hashStore(argv[1], &h)
 	c.notify(config.NotifyHash, "hincrby", argv[1])
 	c.replyInt(cur)
 }
@@ -438,13 +564,13 @@ func cmdHIncrByFloat(c *client, argv [][]byte) {
 		c.replyError(rerr.HashIncrNaNOrInf)
 		return
 	}
-	h, isNew, ok := c.hashWrite(argv[1])
+	h, _, ok := c.hashWrite(argv[1])
 	if !ok {
 		return
 	}
 	cur := new(big.Float).SetPrec(longDoublePrec)
 	if v, found := h.get(argv[2]); found {
-		f, ok := parseLongDoubleArg([]byte(v))
+		f, ok := parseLongDoubleArg(v)
 		if !ok {
 			c.replyError(rerr.HashNotFloat)
 			return
@@ -461,8 +587,8 @@ func cmdHIncrByFloat(c *client, argv [][]byte) {
 		return
 	}
 	s := formatLongDouble(sum)
-	h.set(c.hashLimits(), argv[2], []byte(s))
-	c.hashStore(argv[1], h, isNew)
+	h.set(c, c.hashLimits(), argv[2], []byte(s))
+	c.hashStore(argv[1], &h)
 	c.notify(config.NotifyHash, "hincrbyfloat", argv[1])
 	c.replyBulkString(s)
 }
@@ -473,12 +599,12 @@ func cmdHRandField(c *client, argv [][]byte) {
 		if !ok {
 			return
 		}
-		if h == nil {
+		if !h.exists() {
 			c.replyNull()
 			return
 		}
-		i := int(c.s.randN(uint64(h.Len())))
-		c.replyBulkString(h.kv[2*i])
+		f, _ := h.pair(int(c.s.randN(uint64(h.Len()))))
+		c.replyBulk(f)
 		return
 	}
 	n, ok := parseInt(argv[2])
@@ -506,10 +632,11 @@ func cmdHRandField(c *client, argv [][]byte) {
 	if !ok {
 		return
 	}
-	if h == nil || n == 0 {
+	if !h.exists() || n == 0 {
 		c.replyArrayLen(0)
 		return
 	}
+	h.index()
 	size := h.Len()
 	var picks []int // pair numbers
 	switch {
@@ -553,9 +680,10 @@ func cmdHRandField(c *client, argv [][]byte) {
 		if withValues && c.proto > 2 {
 			c.replyArrayLen(2)
 		}
-		c.replyBulkString(h.kv[2*i])
+		f, v := h.pair(i)
+		c.replyBulk(f)
 		if withValues {
-			c.replyBulkString(h.kv[2*i+1])
+			c.replyBulk(v)
 		}
 	}
 }
@@ -570,7 +698,7 @@ func cmdHScan(c *client, argv [][]byte) {
 	if !ok {
 		return
 	}
-	if h == nil {
+	if !h.exists() {
 		c.replyArrayLen(2)
 		c.replyBulkString("0")
 		c.replyArrayLen(0)
@@ -580,28 +708,29 @@ func cmdHScan(c *client, argv [][]byte) {
 	if !ok {
 		return
 	}
-	var pairs []int // positions in kv
+	var out [][2][]byte
 	var next uint64
-	if h.idx == nil {
-		// Compact: everything at once, as Redis does for a listpack.
-		for i := 0; i < len(h.kv); i += 2 {
-			pairs = append(pairs, i)
+	keep := func(f, v []byte) {
+		if o.pattern == nil || glob.Match(o.pattern, f) {
+			out = append(out, [2][]byte{f, v})
 		}
-	} else {
-		pairs, next = h.scan(cursor, o.count)
 	}
-	var out []int
-	for _, i := range pairs {
-		if o.pattern == nil || glob.MatchString(string(o.pattern), h.kv[i]) {
-			out = append(out, i)
+	if h.big == nil {
+		// Compact: everything at once, as Redis does for a listpack.
+		h.each(func(f, v []byte) bool { keep(f, v); return true })
+	} else {
+		var pairs []int
+		pairs, next = h.big.scan(cursor, o.count)
+		for _, i := range pairs {
+			keep(bytesOf(h.big.kv[i]), bytesOf(h.big.kv[i+1]))
 		}
 	}
 	c.replyArrayLen(2)
 	c.replyBulkString(strconv.FormatUint(next, 10))
 	c.replyArrayLen(2 * len(out))
-	for _, i := range out {
-		c.replyBulkString(h.kv[i])
-		c.replyBulkString(h.kv[i+1])
+	for _, p := range out {
+		c.replyBulk(p[0])
+		c.replyBulk(p[1])
 	}
 }
 

@@ -183,9 +183,12 @@ func cmdRestore(c *client, argv [][]byte) {
 		c.replyOK()
 		return
 	}
-	if obj == nil {
+	switch {
+	case obj == nil && kind == keyspace.KindString:
 		c.tx.SetStringEnc(key, str, keyspace.StringEncoding(str), ttl)
-	} else {
+	case obj == nil:
+		c.tx.SetBytesIn(c.tx.DB, key, kind, 0, str, ttl)
+	default:
 		c.tx.SetObj(key, kind, obj, ttl)
 	}
 	if acc, ok := c.s.ks.RestoredAccess(idle, freq, c.tx.Now); ok {

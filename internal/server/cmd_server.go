@@ -139,6 +139,10 @@ func encodingOf(e keyspaceEntry) string {
 	if e.Kind() == keyspace.KindString {
 		return keyspace.EncodingName(e.Flags())
 	}
+	if !e.IsObj() {
+		// Small hashes and sorted sets are packed inline in the record.
+		return "listpack"
+	}
 	if en, ok := e.Obj().(interface{ Encoding() string }); ok {
 		return en.Encoding()
 	}

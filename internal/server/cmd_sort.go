@@ -101,11 +101,12 @@ func (c *client) sortLookup(pattern, subst []byte) ([]byte, bool) {
 		if e.Kind() != keyspace.KindHash {
 			return nil, false
 		}
-		v, ok := e.Obj().(*hashObj).get(field)
+		h := hashOf(e)
+		v, ok := h.get(field)
 		if !ok {
 			return nil, false
 		}
-		return []byte(v), true
+		return bytes.Clone(v), true
 	}
 	if e.Kind() != keyspace.KindString {
 		return nil, false
@@ -180,7 +181,7 @@ func (c *client) sortGeneric(argv [][]byte, readonly bool) {
 				dontsort, alpha, hasSortby, sortby = false, true, false, nil
 			}
 		case keyspace.KindZSet:
-			z := e.Obj().(*zsetObj)
+			z := zsetOf(e)
 			elems = make([][]byte, 0, z.card())
 			z.walk(0, z.card(), false, func(m string, _ float64) bool {
 				elems = append(elems, []byte(m))

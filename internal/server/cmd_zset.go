@@ -7,8 +7,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/taconite/taconite/internal/config"
+	"github.com/taconite/taconite/internal/ds/kvtable"
+	"github.com/taconite/taconite/internal/ds/packed"
 	"github.com/taconite/taconite/internal/ds/zskiplist"
 	"github.com/taconite/taconite/internal/glob"
 	"github.com/taconite/taconite/internal/keyspace"
@@ -65,15 +68,29 @@ type zent struct {
 	score  float64
 }
 
-// zsetObj is a sorted set value. Small sets use the listpack encoding: a
-// slice sorted by (score, member), scanned linearly like Redis's listpack.
-// Past zset-max-listpack-entries elements or a member longer than
-// zset-max-listpack-value bytes it becomes a skiplist plus a member->score
-// map, and never goes back in place.
+// zsetObj is a sorted set as commands handle it. Small sets use the
+// listpack encoding: member/score string pairs packed in one []byte (see
+// internal/ds/packed) sorted by (score, member) and scanned linearly, as
+// Redis's listpack; the key's record holds those bytes inline, so a small
+// set costs no heap object while stored. Past zset-max-listpack-entries
+// elements or a member longer than zset-max-listpack-value bytes it
+// becomes a skiplist plus a member->score map, the record's object, and
+// never goes back in place.
+//
+// A command gets a view of a compact set (zsetLookup): pk aliases the
+// record until the first change copies it (own); the command then calls
+// zsetStore to write it back. Members a compact view hands out alias pk
+// or the record: they are valid until the set changes or is stored.
 type zsetObj struct {
-	lp   []zent // listpack encoding when sl == nil
+	pk   []byte // listpack encoding when sl == nil
+	n    int    // elements in pk
 	sl   *zskiplist.List
 	dict map[string]float64
+
+	inline  bool    // the record holds pk's encoding, or the key is new: zsetStore writes the whole value
+	own     bool    // pk is this view's private copy
+	changed bool    // pk differs from the record
+	scratch *[]byte // a writer's buffer for the copy (the client's), or nil
 }
 
 func (z *zsetObj) Encoding() string {
@@ -85,7 +102,7 @@ func (z *zsetObj) Encoding() string {
 
 func (z *zsetObj) Clone() any {
 	if z.sl == nil {
-		return &zsetObj{lp: slices.Clone(z.lp)}
+		return &zsetObj{pk: slices.Clone(z.pk), n: z.n}
 	}
 	n := &zsetObj{sl: zskiplist.New(), dict: make(map[string]float64, len(z.dict))}
 	for x := z.sl.First(); x != nil; x = x.Next() {
@@ -97,11 +114,7 @@ func (z *zsetObj) Clone() any {
 
 func (z *zsetObj) MemoryUsage() int {
 	if z.sl == nil {
-		n := 16
-		for _, e := range z.lp {
-			n += len(e.member) + 10
-		}
-		return n
+		return 16 + len(z.pk)
 	}
 	n := 64
 	for m := range z.dict {
@@ -112,7 +125,7 @@ func (z *zsetObj) MemoryUsage() int {
 
 func (z *zsetObj) card() int {
 	if z.sl == nil {
-		return len(z.lp)
+		return z.n
 	}
 	return z.sl.Len()
 }
@@ -122,14 +135,76 @@ func (c *client) zsetLimits() (int, int) {
 	return int(c.s.cfg.Int("zset-max-listpack-entries")), int(c.s.cfg.Int("zset-max-listpack-value"))
 }
 
-// newZset returns an empty sorted set with the encoding Redis picks for a
-// new key whose first member has length firstLen.
+// newZset returns an empty sorted set, for a new key, with the encoding
+// Redis picks for a new key whose first member has length firstLen.
 func newZset(firstLen, maxEntries, maxValue int) *zsetObj {
-	z := &zsetObj{}
+	z := &zsetObj{inline: true}
 	if maxEntries == 0 || firstLen > maxValue {
 		z.toSkiplist()
 	}
 	return z
+}
+
+// zsetView is the compact set whose listpack bytes a record holds.
+func zsetView(pk []byte) *zsetObj {
+	return &zsetObj{pk: pk, n: packed.Count(pk) / 2, inline: true}
+}
+
+// zsetOf is the sorted set held by e, a KindZSet record.
+func zsetOf(e kvtable.Entry) *zsetObj {
+	if e.IsObj() {
+		return e.Obj().(*zsetObj)
+	}
+	return zsetView(e.Bytes())
+}
+
+// lpAt decodes the element at off and returns the offset after it.
+func (z *zsetObj) lpAt(off int) (m []byte, s float64, next int) {
+	m, off = packed.Next(z.pk, off)
+	sv, off := packed.Next(z.pk, off)
+	return m, packed.Score(sv), off
+}
+
+// lpSkip returns the offset after the element at off.
+func (z *zsetObj) lpSkip(off int) int { return packed.Skip(z.pk, packed.Skip(z.pk, off)) }
+
+// lpFind returns the offset, rank and score of member m, or off -1.
+func (z *zsetObj) lpFind(m string) (off, rank int, s float64) {
+	for off, rank = 0, 0; off < len(z.pk); rank++ {
+		mb, sc, next := z.lpAt(off)
+		if string(mb) == m {
+			return off, rank, sc
+		}
+		off = next
+	}
+	return -1, 0, 0
+}
+
+// lpOffset returns the offset of the element of rank r (len(pk) for
+// r == n).
+func (z *zsetObj) lpOffset(r int) int {
+	off := 0
+	for ; r > 0; r-- {
+		off = z.lpSkip(off)
+	}
+	return off
+}
+
+// mine makes pk the view's own copy before a change: in the writer's
+// scratch buffer when it has one, so that changing a small set makes no
+// garbage.
+func (z *zsetObj) mine(extra int) {
+	if !z.own {
+		var b []byte
+		if z.scratch != nil {
+			b = append((*z.scratch)[:0], z.pk...)
+		} else {
+			b = make([]byte, len(z.pk), len(z.pk)+max(extra, len(z.pk)/4+16))
+			copy(b, z.pk)
+		}
+		z.pk, z.own = b, true
+	}
+	z.changed = true
 }
 
 func (z *zsetObj) toSkiplist() {
@@ -137,68 +212,84 @@ func (z *zsetObj) toSkiplist() {
 		return
 	}
 	z.sl = zskiplist.New()
-	z.dict = make(map[string]float64, len(z.lp))
-	for _, e := range z.lp {
-		z.sl.Insert(e.score, e.member)
-		z.dict[e.member] = e.score
+	z.dict = make(map[string]float64, z.n)
+	for off := 0; off < len(z.pk); {
+		mb, s, next := z.lpAt(off)
+		m := string(mb)
+		z.sl.Insert(s, m)
+		z.dict[m] = s
+		off = next
 	}
-	z.lp = nil
-}
-
-func (z *zsetObj) lpIndex(m string) int {
-	for i := range z.lp {
-		if z.lp[i].member == m {
-			return i
-		}
-	}
-	return -1
+	z.pk, z.n, z.own, z.changed = nil, 0, false, false
 }
 
 func (z *zsetObj) score(m string) (float64, bool) {
 	if z.sl == nil {
-		if i := z.lpIndex(m); i >= 0 {
-			return z.lp[i].score, true
-		}
-		return 0, false
+		off, _, s := z.lpFind(m)
+		return s, off >= 0
 	}
 	s, ok := z.dict[m]
 	return s, ok
 }
 
 // insert adds a member known to be absent, converting the encoding first
-// when the set outgrows the listpack.
+// when the set outgrows the listpack. A skiplist keeps m.
 func (z *zsetObj) insert(m string, s float64, maxEntries, maxValue int) {
-	if z.sl == nil && (len(z.lp)+1 > maxEntries || len(m) > maxValue) {
+	if z.sl == nil && (z.n+1 > maxEntries || len(m) > maxValue) {
 		z.toSkiplist()
 	}
-	if z.sl == nil {
-		if s == 0 {
-			s = 0 // the listpack stores scores as text: -0 reads back as 0
-		}
-		i, _ := slices.BinarySearchFunc(z.lp, zent{m, s}, func(a, b zent) int {
-			if zskiplist.Less(a.score, a.member, b.score, b.member) {
-				return -1
-			}
-			if zskiplist.Less(b.score, b.member, a.score, a.member) {
-				return 1
-			}
-			return 0
-		})
-		z.lp = slices.Insert(z.lp, i, zent{m, s})
+	if z.sl != nil {
+		z.sl.Insert(s, m)
+		z.dict[m] = s
 		return
 	}
-	z.sl.Insert(s, m)
-	z.dict[m] = s
+	z.lpInsert(bytesOf(m), s)
 }
+
+// insertBytes is insert of a member given as bytes, copied only if the
+// set is (or becomes) a skiplist.
+func (z *zsetObj) insertBytes(m []byte, s float64, maxEntries, maxValue int) {
+	if z.sl == nil && (z.n+1 > maxEntries || len(m) > maxValue) {
+		z.toSkiplist()
+	}
+	if z.sl != nil {
+		z.insert(string(m), s, maxEntries, maxValue)
+		return
+	}
+	z.lpInsert(m, s)
+}
+
+// lpInsert puts (m, s) in its place in the listpack.
+func (z *zsetObj) lpInsert(m []byte, s float64) {
+	// Find the first element ordered after (s, m).
+	off := 0
+	for off < len(z.pk) {
+		mb, sc, next := z.lpAt(off)
+		if zskiplist.Less(s, unsafeString(m), sc, unsafeString(mb)) {
+			break
+		}
+		off = next
+	}
+	z.mine(packed.Size(len(m)) + 9)
+	var buf [8]byte
+	z.pk = packed.Insert(z.pk, off, packed.ScoreBytes(&buf, s))
+	z.pk = packed.Insert(z.pk, off, m)
+	z.n++
+}
+
+// removeBytes is remove of a member given as bytes.
+func (z *zsetObj) removeBytes(m []byte) bool { return z.remove(unsafeString(m)) }
 
 // remove deletes m; it reports whether m was present.
 func (z *zsetObj) remove(m string) bool {
 	if z.sl == nil {
-		i := z.lpIndex(m)
-		if i < 0 {
+		off, _, _ := z.lpFind(m)
+		if off < 0 {
 			return false
 		}
-		z.lp = slices.Delete(z.lp, i, i+1)
+		z.mine(0)
+		z.pk = packed.Delete(z.pk, off, z.lpSkip(off))
+		z.n--
 		return true
 	}
 	s, ok := z.dict[m]
@@ -210,17 +301,11 @@ func (z *zsetObj) remove(m string) bool {
 	return true
 }
 
-// update changes the score of a present member.
-func (z *zsetObj) update(m string, s float64) {
-	z.remove(m)
-	z.insert(m, s, math.MaxInt, math.MaxInt)
-}
-
 // rank returns m's 0-based ascending rank.
 func (z *zsetObj) rank(m string) (int, bool) {
 	if z.sl == nil {
-		i := z.lpIndex(m)
-		return i, i >= 0
+		off, r, _ := z.lpFind(m)
+		return r, off >= 0
 	}
 	s, ok := z.dict[m]
 	if !ok {
@@ -234,13 +319,21 @@ func (z *zsetObj) rank(m string) (int, bool) {
 func (z *zsetObj) countWhile(pred func(s float64, m string) bool) int {
 	if z.sl == nil {
 		n := 0
-		for n < len(z.lp) && pred(z.lp[n].score, z.lp[n].member) {
-			n++
+		for off := 0; off < len(z.pk); n++ {
+			mb, s, next := z.lpAt(off)
+			if !pred(s, unsafeString(mb)) {
+				break
+			}
+			off = next
 		}
 		return n
 	}
 	return z.sl.CountWhile(pred)
 }
+
+// unsafeString views b as a string without copying; b must not change
+// while the string is in use.
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // walk calls fn for the ranks [start, end) in ascending order, or in
 // descending order when rev, until fn returns false.
@@ -249,18 +342,28 @@ func (z *zsetObj) walk(start, end int, rev bool, fn func(m string, s float64) bo
 		return
 	}
 	if z.sl == nil {
+		off := z.lpOffset(start)
 		if rev {
-			for i := end - 1; i >= start; i-- {
-				if !fn(z.lp[i].member, z.lp[i].score) {
+			var stack [64]int
+			offs := stack[:0]
+			for r := start; r < end; r++ {
+				offs = append(offs, off)
+				off = z.lpSkip(off)
+			}
+			for i := len(offs) - 1; i >= 0; i-- {
+				mb, s, _ := z.lpAt(offs[i])
+				if !fn(unsafeString(mb), s) {
 					return
 				}
 			}
 			return
 		}
-		for i := start; i < end; i++ {
-			if !fn(z.lp[i].member, z.lp[i].score) {
+		for r := start; r < end; r++ {
+			mb, s, next := z.lpAt(off)
+			if !fn(unsafeString(mb), s) {
 				return
 			}
+			off = next
 		}
 		return
 	}
@@ -297,7 +400,14 @@ func (z *zsetObj) removeRange(start, end int) int {
 		return 0
 	}
 	if z.sl == nil {
-		z.lp = slices.Delete(z.lp, start, end)
+		from := z.lpOffset(start)
+		to := from
+		for r := start; r < end; r++ {
+			to = z.lpSkip(to)
+		}
+		z.mine(0)
+		z.pk = packed.Delete(z.pk, from, to)
+		z.n -= end - start
 		return end - start
 	}
 	for _, e := range z.entries(start, end, false) {
@@ -310,26 +420,94 @@ func (z *zsetObj) removeRange(start, end int) int {
 // Redis converts a STORE result to.
 func zsetFrom(es []zent, maxEntries, maxValue int) *zsetObj {
 	small := len(es) <= maxEntries
+	size := 0
 	for _, e := range es {
 		if len(e.member) > maxValue {
 			small = false
 			break
 		}
+		size += packed.Size(len(e.member)) + packed.ScoreSize(e.score)
 	}
-	z := &zsetObj{}
+	z := &zsetObj{inline: true}
 	if !small {
+		// The members may alias a compact source's record: the skiplist
+		// keeps copies.
 		z.toSkiplist()
+		for _, e := range es {
+			z.insert(strings.Clone(e.member), e.score, math.MaxInt, math.MaxInt)
+		}
+		return z
 	}
+	sorted := slices.IsSortedFunc(es, func(a, b zent) int {
+		if zskiplist.Less(a.score, a.member, b.score, b.member) {
+			return -1
+		}
+		return 1
+	})
+	if !sorted {
+		es = slices.Clone(es)
+		slices.SortFunc(es, func(a, b zent) int {
+			if zskiplist.Less(a.score, a.member, b.score, b.member) {
+				return -1
+			}
+			return 1
+		})
+	}
+	z.pk, z.own, z.changed, z.n = make([]byte, 0, size), true, true, len(es)
 	for _, e := range es {
-		z.insert(e.member, e.score, math.MaxInt, math.MaxInt)
+		z.pk = packed.AppendString(z.pk, e.member)
+		z.pk = packed.AppendScore(z.pk, e.score)
 	}
 	return z
+}
+
+// zsetStore writes back a sorted set a command changed and left not
+// empty: a compact one is packed into the key's record, one that became a
+// skiplist (or was made as one for a new key) becomes the record's object;
+// a skiplist already there was changed in place.
+func (c *client) zsetStore(key []byte, z *zsetObj) {
+	switch {
+	case z.sl != nil:
+		if z.inline {
+			c.tx.SetObj(key, keyspace.KindZSet, z, keyspaceKeep)
+			z.inline = false
+		}
+	case z.changed:
+		c.tx.SetBytesIn(c.tx.DB, key, keyspace.KindZSet, 0, z.pk, keyspaceKeep)
+		z.changed = false
+	}
+	if z.own && z.scratch != nil {
+		// The bytes are in the record now; the buffer (maybe grown)
+		// goes back to the client, and z must not change any more.
+		if cap(z.pk) <= 64<<10 {
+			*z.scratch = z.pk[:0]
+		}
+		z.own, z.scratch = false, nil
+	}
 }
 
 // zsetLookup looks key up; it returns nil (having replied WRONGTYPE, ok
 // false) for another kind, and nil with ok true for a missing key.
 func (c *client) zsetLookup(key []byte, write bool) (*zsetObj, bool) {
-	return lookupValue[zsetObj](c, key, keyspace.KindZSet, write)
+	var e kvtable.Entry
+	var found bool
+	if write {
+		e, found = c.tx.GetW(key)
+	} else {
+		e, found = c.tx.Get(key)
+	}
+	if !found {
+		return nil, true
+	}
+	if e.Kind() != keyspace.KindZSet {
+		c.replyError(rerr.WrongType)
+		return nil, false
+	}
+	z := zsetOf(e)
+	if write && z.sl == nil {
+		z.scratch = &c.scratch
+	}
+	return z, true
 }
 
 // zreplyEntries replies a list of elements, with scores as pairs in RESP3
@@ -421,7 +599,15 @@ done:
 		c.replyError(rerr.ZIncrPair)
 		return
 	}
-	scores := make([]float64, pairs)
+	// Up to a listpack's worth of scores on the stack: loading small
+	// sets makes no garbage.
+	var buf [128]float64
+	var scores []float64
+	if pairs <= len(buf) {
+		scores = buf[:pairs]
+	} else {
+		scores = make([]float64, pairs)
+	}
 	for i := range scores {
 		s, ok := parseScore(argv[j+2*i])
 		if !ok {
@@ -452,7 +638,7 @@ func (c *client) zaddGeneric(key []byte, flags int, scores []float64, elems [][]
 		}
 		maxEntries, maxValue := c.zsetLimits()
 		z = newZset(len(elems[1]), maxEntries, maxValue)
-		c.tx.SetObj(key, keyspace.KindZSet, z, 0)
+		z.scratch = &c.scratch
 	}
 	maxEntries, maxValue := c.zsetLimits()
 	added, updated := 0, 0
@@ -469,9 +655,6 @@ func (c *client) zaddGeneric(key []byte, flags int, scores []float64, elems [][]
 				s += cur
 				if math.IsNaN(s) {
 					c.replyError(rerr.ZScoreNaN)
-					if z.card() == 0 {
-						c.tx.Delete(key)
-					}
 					return
 				}
 			}
@@ -480,7 +663,8 @@ func (c *client) zaddGeneric(key []byte, flags int, scores []float64, elems [][]
 			}
 			result, processed = s, true
 			if s != cur {
-				z.update(string(m), s)
+				z.removeBytes(m)
+				z.insertBytes(m, s, math.MaxInt, math.MaxInt)
 				updated++
 			}
 			continue
@@ -488,11 +672,12 @@ func (c *client) zaddGeneric(key []byte, flags int, scores []float64, elems [][]
 		if flags&zaddXX != 0 {
 			continue
 		}
-		z.insert(string(m), s, maxEntries, maxValue)
+		z.insertBytes(m, s, maxEntries, maxValue)
 		result, processed = s, true
 		added++
 	}
 	if added+updated > 0 {
+		c.zsetStore(key, z)
 		c.dirty()
 		if incr {
 			c.notify(config.NotifyZset, "zincr", key)
@@ -544,6 +729,8 @@ func cmdZRem(c *client, argv [][]byte) {
 	}
 	if z.card() == 0 {
 		c.tx.Delete(argv[1])
+	} else if n > 0 {
+		c.zsetStore(argv[1], z)
 	}
 	if n > 0 {
 		c.dirty()
@@ -1010,14 +1197,20 @@ func (c *client) zstore(dst []byte, es []zent, grow bool) {
 	// fires the command's own event when es is not empty.
 	var z *zsetObj
 	if grow {
-		z = &zsetObj{}
+		z = &zsetObj{inline: true}
 		for _, e := range es {
-			z.insert(e.member, e.score, maxEntries, maxValue)
+			// Copies, as in zsetFrom: a skiplist keeps its strings.
+			z.insert(strings.Clone(e.member), e.score, maxEntries, maxValue)
 		}
 	} else {
 		z = zsetFrom(es, maxEntries, maxValue)
 	}
-	c.tx.SetObj(dst, keyspace.KindZSet, z, 0)
+	z.inline = true
+	if z.sl != nil {
+		c.tx.SetObj(dst, keyspace.KindZSet, z, kvtable.NoExpire)
+	} else {
+		c.tx.SetBytesIn(c.tx.DB, dst, keyspace.KindZSet, 0, z.pk, kvtable.NoExpire)
+	}
 	c.dirty()
 	c.replyInt(int64(len(es)))
 }
@@ -1072,6 +1265,8 @@ func (c *client) zremRange(key []byte, event string, ranks func(z *zsetObj) (int
 	n := z.removeRange(s, e)
 	if z.card() == 0 {
 		c.tx.Delete(key)
+	} else if n > 0 {
+		c.zsetStore(key, z)
 	}
 	if n > 0 {
 		c.dirty()
@@ -1139,6 +1334,12 @@ func (c *client) zpop(key []byte, z *zsetObj, fromMax bool, count int64) []zent 
 		es = z.entries(0, k, false)
 		z.removeRange(0, k)
 	}
+	if z.sl == nil {
+		// The members alias the record, which zsetStore rewrites.
+		for i := range es {
+			es[i].member = strings.Clone(es[i].member)
+		}
+	}
 	if fromMax {
 		c.notify(config.NotifyZset, "zpopmax", key)
 	} else {
@@ -1147,6 +1348,8 @@ func (c *client) zpop(key []byte, z *zsetObj, fromMax bool, count int64) []zent 
 	if z.card() == 0 {
 		c.tx.Delete(key)
 		c.notify(config.NotifyGeneric, "del", key)
+	} else {
+		c.zsetStore(key, z)
 	}
 	c.dirty()
 	return es
@@ -1433,7 +1636,7 @@ func (c *client) zsetOp(argv [][]byte, dst []byte, numIdx int, op int, cardOnly 
 		}
 		switch e.Kind() {
 		case keyspace.KindZSet:
-			srcs[i].z = e.Obj().(*zsetObj)
+			srcs[i].z = zsetOf(e)
 		case keyspace.KindSet:
 			sm, ok := e.Obj().(setMembers)
 			if !ok {

@@ -225,3 +225,44 @@ func TestZRandMemberCounts(t *testing.T) {
 		t.Fatalf("ZRANDMEMBER -1000: %d elements", len(v.Elems))
 	}
 }
+
+// Small sorted sets are packed inline in their records, and members read
+// from them alias those bytes: results built from them must hold copies
+// (a skiplist STORE result, popped members) and survive the source being
+// rewritten in place.
+func TestZSetPackedMembersAreCopied(t *testing.T) {
+	s := servertest.Start(t)
+	c := s.Dial(t)
+	c.Do("CONFIG", "SET", "zset-max-listpack-entries", "4")
+	c.Do("ZADD", "a", "1", "m1", "2", "m2", "3", "m3")
+	c.Do("ZADD", "b", "4", "m4", "5", "m5", "6", "m6")
+	zexpect(t, c, ":6\r\n", "ZUNIONSTORE", "u", "2", "a", "b")
+	zexpect(t, c, "$8\r\nskiplist\r\n", "OBJECT", "ENCODING", "u")
+	// Same-length rewrites of the sources' records.
+	c.Do("ZADD", "a", "1", "x1", "2", "x2", "3", "x3")
+	c.Do("ZREM", "a", "m1", "m2", "m3")
+	c.Do("ZADD", "b", "4", "y4")
+	c.Do("ZREM", "b", "m4")
+	zexpect(t, c, "*6\r\n$2\r\nm1\r\n$2\r\nm2\r\n$2\r\nm3\r\n$2\r\nm4\r\n$2\r\nm5\r\n$2\r\nm6\r\n", "ZRANGE", "u", "0", "-1")
+
+	c.Do("ZADD", "p", "1", "aa", "2", "bb", "3", "cc")
+	zexpect(t, c, "*4\r\n$2\r\naa\r\n$1\r\n1\r\n$2\r\nbb\r\n$1\r\n2\r\n", "ZPOPMIN", "p", "2")
+	zexpect(t, c, "*2\r\n$1\r\np\r\n*1\r\n*2\r\n$2\r\ncc\r\n$1\r\n3\r\n", "ZMPOP", "1", "p", "MAX")
+	zexpect(t, c, ":0\r\n", "EXISTS", "p")
+}
+
+// A client blocked on a missing key is woken by a small sorted set, which
+// is stored as bytes rather than as an object.
+func TestZSetPackedWakesBlocked(t *testing.T) {
+	s := servertest.Start(t)
+	b := s.Dial(t)
+	c := s.Dial(t)
+	b.Send(resp.AppendCommandStrings(nil, "BZPOPMIN", "z", "0"))
+	pollUntil(t, "the client to block", func() bool {
+		return strings.Contains(c.Do("INFO", "clients"), "blocked_clients:1")
+	})
+	c.Do("ZADD", "z", "1", "m")
+	if got := b.ReadRaw(); got != "*3\r\n$1\r\nz\r\n$1\r\nm\r\n$1\r\n1\r\n" {
+		t.Fatalf("BZPOPMIN got %q", got)
+	}
+}

@@ -102,12 +102,14 @@ func rdbValue(e kvtable.Entry, v *rdb.Value) bool {
 		}
 	case keyspace.KindZSet:
 		v.Kind = rdb.KindZSet
-		z := e.Obj().(*zsetObj)
+		z := zsetOf(e)
 		if z.sl == nil {
 			v.Compact = true
-			for _, ze := range z.lp {
-				v.Elems = append(v.Elems, bytesOf(ze.member))
-				v.Scores = append(v.Scores, ze.score)
+			for off := 0; off < len(z.pk); {
+				m, s, next := z.lpAt(off)
+				v.Elems = append(v.Elems, m)
+				v.Scores = append(v.Scores, s)
+				off = next
 			}
 			break
 		}
@@ -117,11 +119,12 @@ func rdbValue(e kvtable.Entry, v *rdb.Value) bool {
 		}
 	case keyspace.KindHash:
 		v.Kind = rdb.KindHash
-		h := e.Obj().(*hashObj)
-		v.Compact = h.idx == nil
-		for _, f := range h.kv {
-			v.Elems = append(v.Elems, bytesOf(f))
-		}
+		h := hashOf(e)
+		v.Compact = h.big == nil
+		h.each(func(f, val []byte) bool {
+			v.Elems = append(v.Elems, f, val)
+			return true
+		})
 	case keyspace.KindStream:
 		v.Kind = rdb.KindStream
 		v.Stream = rdbStream(e.Obj().(*streamObj).Stream)

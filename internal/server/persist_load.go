@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math/bits"
 	"os"
 	"runtime/debug"
@@ -10,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/taconite/taconite/internal/ds/kvtable"
+	"github.com/taconite/taconite/internal/ds/packed"
 	"github.com/taconite/taconite/internal/ds/stream"
 	"github.com/taconite/taconite/internal/keyspace"
 	"github.com/taconite/taconite/internal/rdb"
@@ -160,22 +162,23 @@ func objectFromRDB(v *rdb.Value, lim objLimits) (kind kvtable.Kind, obj any, str
 		for _, m := range v.Elems {
 			compact = compact && len(m) <= lim.zsetValue
 		}
-		z := &zsetObj{}
 		if compact {
 			// The decoder sorted the elements by (score, member).
-			z.lp = make([]zent, n)
-			for i, m := range v.Elems {
-				sc := v.Scores[i]
-				if sc == 0 {
-					sc = 0 // a listpack stores scores as text: no -0
-				}
-				z.lp[i] = zent{member: loadedString(m), score: sc}
-			}
-			if !distinct(n, func(i int) string { return z.lp[i].member }) {
+			if !distinct(n, func(i int) string { return loadedString(v.Elems[i]) }) {
 				return 0, nil, nil, errDupMember
 			}
-			return keyspace.KindZSet, z, nil, nil
+			size := 0
+			for i, m := range v.Elems {
+				size += packed.EntrySize(m) + packed.ScoreSize(v.Scores[i])
+			}
+			pk := make([]byte, 0, size)
+			for i, m := range v.Elems {
+				pk = packed.Append(pk, m)
+				pk = packed.AppendScore(pk, v.Scores[i])
+			}
+			return keyspace.KindZSet, nil, pk, nil
 		}
+		z := &zsetObj{}
 		z.toSkiplist()
 		for i, m := range v.Elems {
 			ms := loadedString(m)
@@ -192,18 +195,30 @@ func objectFromRDB(v *rdb.Value, lim objLimits) (kind kvtable.Kind, obj any, str
 			return 0, nil, nil, errEmptyVal
 		}
 		compact := int64(n) <= lim.hash.entries
-		h := &hashObj{kv: make([]string, len(v.Elems))}
-		for i, e := range v.Elems {
-			h.kv[i] = loadedString(e)
+		for _, e := range v.Elems {
 			compact = compact && int64(len(e)) <= lim.hash.value
 		}
 		if compact {
-			if !distinct(n, func(i int) string { return h.kv[2*i] }) {
+			if !distinct(n, func(i int) string { return loadedString(v.Elems[2*i]) }) {
 				return 0, nil, nil, errDupMember
 			}
-			return keyspace.KindHash, h, nil, nil
+			size := 0
+			for _, e := range v.Elems {
+				size += packed.EntrySize(e)
+			}
+			lp := make([]byte, 0, size)
+			for _, e := range v.Elems {
+				lp = packed.Append(lp, e)
+			}
+			return keyspace.KindHash, nil, lp, nil
 		}
-		h.convert()
+		h := &hashObj{kv: make([]string, len(v.Elems)), idx: make(map[string]int, n), seed: maphash.MakeSeed()}
+		for i, e := range v.Elems {
+			h.kv[i] = loadedString(e)
+			if i%2 == 0 {
+				h.idx[h.kv[i]] = i
+			}
+		}
 		if len(h.idx) != n {
 			return 0, nil, nil, errDupMember
 		}
@@ -256,7 +271,11 @@ func storeRDBValue(tx *keyspace.Tx, db int, key []byte, o *loadObj, expireMs int
 	}
 	var existed bool
 	if o.obj == nil {
-		existed = t.SetBytes(key, o.kind, keyspace.StringEncoding(o.str), o.str, expireMs)
+		var enc uint8
+		if o.kind == keyspace.KindString {
+			enc = keyspace.StringEncoding(o.str)
+		}
+		existed = t.SetBytes(key, o.kind, enc, o.str, expireMs)
 	} else {
 		existed = t.SetObj(key, o.kind, 0, o.obj, expireMs)
 	}
