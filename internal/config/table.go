@@ -157,8 +157,10 @@ var implemented = map[string]bool{
 	"tls-protocols": true, "tls-ciphers": true, "tls-ciphersuites": true,
 	"tls-prefer-server-ciphers": true,
 
-	// Latency tracking (internal/server/latency_hist.go).
+	// Latency tracking (internal/server/latency_hist.go) and the latency
+	// monitor (internal/server/latency_monitor.go).
 	"latency-tracking": true, "latency-tracking-info-percentiles": true,
+	"latency-monitor-threshold": true,
 
 	// Taconite extensions.
 	"metrics-port": true, "metrics-bind": true,

@@ -118,7 +118,8 @@ func TestActiveExpire(t *testing.T) {
 	rnd := func(n uint64) uint64 { r = r*6364136223846793005 + 1442695040888963407; return (r >> 33) % n }
 	total := 0
 	for i := 0; i < 100 && total < 1000; i++ {
-		total += ks.ActiveExpire(time.Second, rnd)
+		n, _ := ks.ActiveExpire(time.Second, rnd)
+		total += n
 	}
 	if total != 1000 {
 		t.Fatalf("active expiry removed %d of 1000", total)

@@ -91,12 +91,13 @@ func (t *Tx) RandomKey(rnd func(n uint64) uint64) []byte {
 // ActiveExpire runs one active expiry cycle over every shard, Redis style:
 // per database sample up to 20 keys with a TTL, delete the expired, and
 // repeat while more than a quarter of a sample was expired, until budget
-// runs out. It returns the number of keys removed. It locks one shard at a
-// time, so clients wait for at most one shard's share of the budget.
-func (ks *Keyspace) ActiveExpire(budget time.Duration, rnd func(n uint64) uint64) int {
+// runs out. It returns the number of keys removed and how long it held
+// shard locks (the latency monitor's expire-cycle: its work, without the
+// time it waited for a lock). It locks one shard at a time, so clients
+// wait for at most one shard's share of the budget.
+func (ks *Keyspace) ActiveExpire(budget time.Duration, rnd func(n uint64) uint64) (removed int, held time.Duration) {
 	start := time.Now()
 	deadline := start.Add(budget)
-	removed := 0
 	var keys [][]byte
 	// Start where the last cycle stopped, so when the budget runs out
 	// before the last shard no shard is starved.
@@ -106,6 +107,7 @@ func (ks *Keyspace) ActiveExpire(budget time.Duration, rnd func(n uint64) uint64
 		ks.expireCursor.Store(uint32((i + 1) % len(ks.shards)))
 		sh := &ks.shards[i]
 		sh.mu.Lock()
+		locked := time.Now()
 		now := ks.clock.NowMs()
 		for db, tb := range sh.tables {
 			for iter := 0; tb.VolatileLen() > 0; iter++ {
@@ -141,9 +143,11 @@ func (ks *Keyspace) ActiveExpire(budget time.Duration, rnd func(n uint64) uint64
 		// The total is exact once a cycle, whatever the batching.
 		ks.flushAccount(sh)
 		sh.mu.Unlock()
-		if time.Now().After(deadline) {
+		t := time.Now()
+		held += t.Sub(locked)
+		if t.After(deadline) {
 			break
 		}
 	}
-	return removed
+	return removed, held
 }

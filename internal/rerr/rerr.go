@@ -412,3 +412,8 @@ const (
 func MigrateTarget(msg string) string {
 	return "ERR Target instance replied with error: " + msg
 }
+
+// LatencyNoSamples answers LATENCY GRAPH for an event without samples.
+func LatencyNoSamples(event []byte) string {
+	return Clean("ERR No samples available for event '" + string(cstr(event)) + "'")
+}

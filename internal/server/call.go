@@ -167,6 +167,20 @@ func (s *Server) dispatch(c *client, argv [][]byte) bool {
 	}
 	l.mark = time.Since(l.now)
 	dur := l.mark - start
+	s.recordCall(l, c, cmd, argv, dur)
+	if s.monitorCount.Load() > 0 && cmd.Flags&(command.FlagSkipMonitor|command.FlagAdmin) == 0 {
+		s.feedMonitors(c, argv)
+	}
+	c.lastCmd.Store(cmd)
+	return true
+}
+
+// recordCall accounts for one run of cmd by c that took dur: INFO
+// commandstats, LATENCY HISTOGRAM, the slow log and, past
+// latency-monitor-threshold, the latency monitor. As in Redis, the
+// commands EXEC and scripts run pass here too, each on its own. A monitor
+// that is off costs one compare.
+func (s *Server) recordCall(l *loop, c *client, cmd *command.Command, argv [][]byte, dur time.Duration) {
 	st := &l.stats.cmd[cmd.ID]
 	st.calls.Add(1)
 	st.usec.Add(dur.Microseconds())
@@ -174,14 +188,12 @@ func (s *Server) dispatch(c *client, argv [][]byte) bool {
 	if c.errored {
 		st.failed.Add(1)
 	}
-	if cmd.Flags&(command.FlagSkipSlowlog) == 0 {
+	if cmd.Flags&command.FlagSkipSlowlog == 0 {
 		s.slowlog.maybeAdd(s, c, argv, dur)
 	}
-	if s.monitorCount.Load() > 0 && cmd.Flags&(command.FlagSkipMonitor|command.FlagAdmin) == 0 {
-		s.feedMonitors(c, argv)
+	if int64(dur) >= s.latencyMon.threshold.Load() {
+		s.latencyAdd(commandLatencyEvent(cmd), dur)
 	}
-	c.lastCmd.Store(cmd)
-	return true
 }
 
 // exec runs a handler with its shard locks held. A panic in a handler is a

@@ -103,7 +103,9 @@ func (se *scriptEngine) runner(c *client) *scriptRunner {
 	r := se.runners[c.loop]
 	if r == nil {
 		r = &scriptRunner{se: se, st: se.e.NewState()}
-		r.sc = &client{s: c.s, fd: -1, loop: c.loop, proto: 2, authed: true, noBlock: true}
+		// "?:0" is the address Redis gives its script client, which the
+		// slow log shows for a script's slow redis.call.
+		r.sc = &client{s: c.s, fd: -1, loop: c.loop, proto: 2, authed: true, noBlock: true, raddr: "?:0"}
 		se.runners[c.loop] = r
 	}
 	return r
@@ -259,13 +261,14 @@ func (r *scriptRunner) Call(dst []byte, argv [][]byte, proto int) []byte {
 		s.snapshotBeforeCommand(sc, h, argv, s.ks.AllShards())
 	}
 	before, outBefore := sc.dirtyN, len(sc.out)
+	start := time.Now()
 	h.fn(sc, argv)
 	// WATCH, tracking and the AOF learn of the inner command's changes.
 	s.afterCommand(sc, h, argv, before, outBefore)
-	c.loop.stats.cmd[cmd.ID].calls.Add(1)
-	if sc.errored {
-		c.loop.stats.cmd[cmd.ID].failed.Add(1)
-	}
+	// As in Redis, the inner command counts as a command of its own
+	// (commandstats, histogram, slow log, latency monitor).
+	c.loop.stats.commands.Add(1)
+	s.recordCall(c.loop, sc, cmd, argv, time.Since(start))
 	c.tx.Ready = append(c.tx.Ready, sc.tx.Ready...)
 	out := sc.out
 	sc.out = nil

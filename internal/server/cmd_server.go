@@ -294,15 +294,7 @@ func cmdMemoryHelp(c *client, argv [][]byte) {
 	)
 }
 
-// --- LATENCY ---
-
-func cmdLatencyLatest(c *client, argv [][]byte)  { c.replyArrayLen(0) }
-func cmdLatencyHistory(c *client, argv [][]byte) { c.replyArrayLen(0) }
-func cmdLatencyReset(c *client, argv [][]byte)   { c.replyInt(0) }
-
-func cmdLatencyDoctor(c *client, argv [][]byte) {
-	c.replyVerbatim("I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n")
-}
+// --- LATENCY --- (the monitor's subcommands are in latency_monitor.go)
 
 func cmdLatencyHelp(c *client, argv [][]byte) {
 	c.replyHelp("LATENCY",

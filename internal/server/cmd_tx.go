@@ -2,10 +2,10 @@ package server
 
 import (
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/taconite/taconite/internal/aof"
-	"sync/atomic"
-
 	"github.com/taconite/taconite/internal/command"
 	"github.com/taconite/taconite/internal/rerr"
 )
@@ -224,7 +224,6 @@ func cmdExec(c *client, argv [][]byte) {
 		}()
 	}
 	c.noBlock = true
-	st := c.loop.stats.cmd[:]
 	for _, q := range m.cmds {
 		c.tx.DB = c.db
 		c.errored = false
@@ -238,12 +237,13 @@ func cmdExec(c *client, argv [][]byte) {
 			s.snapshotBeforeCommand(c, q.h, q.argv, mask) // a running BGSAVE keeps its instant
 		}
 		before, outBefore := c.dirtyN, len(c.out)
+		start := time.Now()
 		q.h.fn(c, q.argv)
 		s.afterCommand(c, q.h, q.argv, before, outBefore)
-		st[q.cmd.ID].calls.Add(1)
-		if c.errored {
-			st[q.cmd.ID].failed.Add(1)
-		}
+		// Each queued command counts as a command of its own, as in
+		// Redis: commandstats, histogram, slow log, latency monitor.
+		c.loop.stats.commands.Add(1)
+		s.recordCall(c.loop, c, q.cmd, q.argv, time.Since(start))
 	}
 	c.errored = false
 }

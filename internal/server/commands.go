@@ -125,6 +125,7 @@ func coreHandlers() []handler {
 		{name: "latency|history", fn: cmdLatencyHistory},
 		{name: "latency|reset", fn: cmdLatencyReset},
 		{name: "latency|doctor", fn: cmdLatencyDoctor},
+		{name: "latency|graph", fn: cmdLatencyGraph},
 		{name: "latency|help", fn: cmdLatencyHelp},
 		{name: "latency|histogram", fn: cmdLatencyHistogram},
 		{name: "memory|usage", fn: cmdMemoryUsage},

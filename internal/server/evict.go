@@ -439,6 +439,11 @@ func (s *Server) performEvictions(bg bool) evictResult {
 	samples := int(e.samples.Load())
 	limit := evictionTimeLimit(e.tenacity.Load())
 	start := time.Now()
+	if !bg && s.latencyOn() {
+		// The latency monitor's eviction-cycle: the time a command waited
+		// for eviction (the background evictor keeps no one waiting).
+		defer func() { s.latencySample(latencyEventEvictionCycle, time.Since(start)) }()
+	}
 	var freed int64
 	for n := 1; freed < toFree; n++ {
 		f, ok := s.ks.EvictOne(e.pool, policy, samples, &e.hooks)

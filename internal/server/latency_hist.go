@@ -107,7 +107,8 @@ func (lc *latencyCounts) percentile(p float64, total int64) float64 {
 // latencyStepEnd is the last nanosecond of step k, in microseconds.
 func latencyStepEnd(k int) float64 { return float64(int64(129)<<(3+k)-1) / 1000 }
 
-// initLatency follows latency-tracking in an atomic, read on every call.
+// initLatency follows latency-tracking in an atomic, read on every call,
+// and latency-monitor-threshold (latency_monitor.go).
 func (s *Server) initLatency() {
 	apply := func(c *config.Config) error {
 		s.latencyTracking.Store(c.Bool("latency-tracking"))
@@ -115,6 +116,7 @@ func (s *Server) initLatency() {
 	}
 	apply(s.cfg)
 	s.cfg.OnApply("latency-tracking", apply)
+	s.initLatencyMonitor()
 }
 
 // infoLatencyStats writes INFO latencystats' lines: the configured

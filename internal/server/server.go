@@ -75,6 +75,7 @@ type Server struct {
 	idleTimeout   atomic.Int64
 	// latencyTracking is latency-tracking, read on every call (latency_hist.go).
 	latencyTracking atomic.Bool
+	latencyMon      latencyMonitor // LATENCY LATEST/HISTORY/GRAPH (latency_monitor.go)
 
 	stats    serverStats
 	errStats errStats
@@ -499,7 +500,10 @@ func (s *Server) cron() {
 			// Redis's slow cycle: 25% of the tick's CPU time, scaled by effort.
 			effort := s.cfg.Int("active-expire-effort")
 			budget := time.Second / time.Duration(hz) * time.Duration(25+(effort-1)*2) / 100
-			s.ks.ActiveExpire(budget, rn)
+			// expire-cycle is the time the cycle held shard locks: a
+			// wait for a lock (a long script's) delays no one.
+			_, held := s.ks.ActiveExpire(budget, rn)
+			s.latencySample(latencyEventExpireCycle, held)
 		}
 		s.evictCron()
 		s.closeIdleClients()
