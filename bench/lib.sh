@@ -233,6 +233,8 @@ custom_cmd() {
 	geosearch) echo "GEOSEARCH geo FROMLONLAT 13.01 38.01 BYRADIUS 5 km COUNT 10 ANY" ;;
 	xadd) echo "XADD stream * f1 v1 f2 v2 f3 v3" ;;
 	xrange) echo "XRANGE stream - + COUNT 10" ;;
+	# run after zadd, which fills myzset with random scores
+	zrangebyscore) echo "ZRANGEBYSCORE myzset __rand_int__ +inf LIMIT 0 10" ;;
 	evalsha) echo "EVALSHA $(printf '%s' "$BENCH_SCRIPT" | sha1sum | cut -c1-40) 1 counter:__rand_int__" ;;
 	*) echo "" ;;
 	esac

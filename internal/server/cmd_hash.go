@@ -2,10 +2,8 @@ package server
 
 import (
 	"bytes"
-	"hash/maphash"
 	"math"
 	"math/big"
-	"slices"
 	"strconv"
 
 	"github.com/taconite/taconite/internal/config"
@@ -50,77 +48,52 @@ func hashHandlers() []handler {
 //
 // Commands see either through a hashVal.
 
-// hashObj is the big (hashtable) encoding. Its field/value pairs live in
-// one flat slice, kv = f0, v0, f1, v1, …, with idx mapping each field to
-// its pair's position; a deletion moves the last pair into the hole, so
-// every operation is O(1).
-type hashObj struct {
-	kv   []string
-	idx  map[string]int
-	seed maphash.Seed // HSCAN's order
-}
+// hashObj is the big (hashtable) encoding: the fields are the keys of
+// a kvtable.Table of their own, the values its byte values. So a big hash
+// is as compact as the keyspace (no Go string or map entry per field, no
+// pointers for the garbage collector to follow), grows and shrinks
+// incrementally, and HSCAN walks it with the keyspace's reverse-binary
+// cursor: O(COUNT) per call, with SCAN's guarantee. Slices a hashObj
+// hands out alias its table until the next change.
+type hashObj struct{ t *kvtable.Table }
+
+func newHashObj() *hashObj { return &hashObj{t: kvtable.New()} }
 
 // Encoding is OBJECT ENCODING's word, as Redis 7.0.
 func (h *hashObj) Encoding() string { return "hashtable" }
 
-// Clone is a deep copy (COPY). Strings are immutable, so sharing them is
-// a deep copy.
+// Clone is a deep copy (COPY).
 func (h *hashObj) Clone() any {
-	n := &hashObj{kv: slices.Clone(h.kv), idx: make(map[string]int, len(h.idx)), seed: h.seed}
-	for k, v := range h.idx {
-		n.idx[k] = v
-	}
+	n := newHashObj()
+	h.t.Range(func(e kvtable.Entry) bool {
+		n.t.SetBytes(e.Key(), 0, 0, e.Bytes(), kvtable.NoExpire)
+		return true
+	})
 	return n
 }
 
 // MemoryUsage approximates the value's size in bytes.
-func (h *hashObj) MemoryUsage() int {
-	n := 48 + cap(h.kv)*16 + len(h.idx)*48
-	for _, s := range h.kv {
-		n += len(s)
-	}
-	return n
-}
+func (h *hashObj) MemoryUsage() int { return 16 + h.t.MemoryUsage() }
 
 // Len is the number of fields.
-func (h *hashObj) Len() int { return len(h.kv) / 2 }
+func (h *hashObj) Len() int { return h.t.Len() }
 
-// find returns the position of field's pair in kv, or -1.
-func (h *hashObj) find(field []byte) int {
-	if i, ok := h.idx[string(field)]; ok {
-		return i
+// get returns field's value.
+func (h *hashObj) get(field []byte) ([]byte, bool) {
+	e, ok := h.t.Get(field)
+	if !ok {
+		return nil, false
 	}
-	return -1
+	return e.Bytes(), true
 }
 
 // set stores field=value and reports whether the field is new.
 func (h *hashObj) set(field, value []byte) bool {
-	if i := h.find(field); i >= 0 {
-		h.kv[i+1] = string(value)
-		return false
-	}
-	f := string(field)
-	h.idx[f] = len(h.kv)
-	h.kv = append(h.kv, f, string(value))
-	return true
+	return !h.t.SetBytes(field, 0, 0, value, kvtable.NoExpire)
 }
 
 // del removes field and reports whether it was there.
-func (h *hashObj) del(field []byte) bool {
-	i := h.find(field)
-	if i < 0 {
-		return false
-	}
-	delete(h.idx, h.kv[i])
-	last := len(h.kv) - 2
-	if i != last {
-		h.kv[i], h.kv[i+1] = h.kv[last], h.kv[last+1]
-		h.idx[h.kv[i]] = i
-	}
-	h.kv[last], h.kv[last+1] = "", ""
-	h.kv = h.kv[:last]
-	return true
-}
+func (h *hashObj) del(field []byte) bool { return h.t.Delete(field) }
 
 // hashVal is a hash as one command handles it: the packed pairs of the
 // compact encoding (lp), or the big encoding (big). lp aliases the
@@ -159,10 +132,7 @@ func (h *hashVal) Len() int {
 // get returns field's value.
 func (h *hashVal) get(field []byte) ([]byte, bool) {
 	if h.big != nil {
-		if i := h.big.find(field); i >= 0 {
-			return bytesOf(h.big.kv[i+1]), true
-		}
-		return nil, false
+		return h.big.get(field)
 	}
 	if off := packed.FindPair(h.lp, field); off >= 0 {
 		_, v, _ := packed.PairAt(h.lp, off)
@@ -174,7 +144,8 @@ func (h *hashVal) get(field []byte) ([]byte, bool) {
 // has reports whether field is present.
 func (h *hashVal) has(field []byte) bool {
 	if h.big != nil {
-		return h.big.find(field) >= 0
+		_, ok := h.big.get(field)
+		return ok
 	}
 	return packed.FindPair(h.lp, field) >= 0
 }
@@ -183,11 +154,7 @@ func (h *hashVal) has(field []byte) bool {
 // false.
 func (h *hashVal) each(fn func(field, value []byte) bool) {
 	if h.big != nil {
-		for i := 0; i < len(h.big.kv); i += 2 {
-			if !fn(bytesOf(h.big.kv[i]), bytesOf(h.big.kv[i+1])) {
-				return
-			}
-		}
+		h.big.t.Range(func(e kvtable.Entry) bool { return fn(e.Key(), e.Bytes()) })
 		return
 	}
 	for off := 0; off < len(h.lp); {
@@ -199,23 +166,19 @@ func (h *hashVal) each(fn func(field, value []byte) bool) {
 	}
 }
 
-// index prepares pair lookups by position (pair) for a compact hash.
-func (h *hashVal) index() {
-	if h.big == nil && h.offs == nil {
+// random returns a random pair, every pair equally likely.
+func (h *hashVal) random(rnd func(uint64) uint64) (field, value []byte) {
+	if h.big != nil {
+		e, _ := h.big.t.RandomEntry(rnd)
+		return e.Key(), e.Bytes()
+	}
+	if h.offs == nil {
 		h.offs = make([]int, 0, 16)
 		for off := 0; off < len(h.lp); off = packed.Skip(h.lp, packed.Skip(h.lp, off)) {
 			h.offs = append(h.offs, off)
 		}
 	}
-}
-
-// pair returns the i-th pair in the encoding's order.
-func (h *hashVal) pair(i int) (field, value []byte) {
-	if h.big != nil {
-		return bytesOf(h.big.kv[2*i]), bytesOf(h.big.kv[2*i+1])
-	}
-	h.index()
-	f, v, _ := packed.PairAt(h.lp, h.offs[i])
+	f, v, _ := packed.PairAt(h.lp, h.offs[rnd(uint64(len(h.offs)))])
 	return f, v
 }
 
@@ -224,12 +187,10 @@ func (h *hashVal) convert() {
 	if h.big != nil {
 		return
 	}
-	n := packed.Count(h.lp)
-	big := &hashObj{kv: make([]string, 0, n), idx: make(map[string]int, n/2), seed: maphash.MakeSeed()}
+	big := newHashObj()
 	for off := 0; off < len(h.lp); {
 		f, v, next := packed.PairAt(h.lp, off)
-		big.idx[string(f)] = len(big.kv)
-		big.kv = append(big.kv, string(f), string(v))
+		big.set(f, v)
 		off = next
 	}
 	h.big, h.fresh, h.lp = big, true, nil
@@ -603,7 +564,7 @@ func cmdHRandField(c *client, argv [][]byte) {
 			c.replyNull()
 			return
 		}
-		f, _ := h.pair(int(c.s.randN(uint64(h.Len()))))
+		f, _ := h.random(c.s.randN)
 		c.replyBulk(f)
 		return
 	}
@@ -636,54 +597,55 @@ func cmdHRandField(c *client, argv [][]byte) {
 		c.replyArrayLen(0)
 		return
 	}
-	h.index()
 	size := h.Len()
-	var picks []int // pair numbers
-	switch {
-	case n < 0:
-		picks = make([]int, 0, min(-n, 1<<16))
-		for j := int64(0); j < -n; j++ {
-			picks = append(picks, int(c.s.randN(uint64(size))))
-		}
-	case n >= int64(size):
-		picks = make([]int, size)
-		for i := range picks {
-			picks[i] = i
-		}
-	case n*3 > int64(size):
-		// Many of them: shuffle the first n of a permutation.
-		all := make([]int, size)
-		for i := range all {
-			all[i] = i
-		}
-		for i := 0; i < int(n); i++ {
-			j := i + int(c.s.randN(uint64(size-i)))
-			all[i], all[j] = all[j], all[i]
-		}
-		picks = all[:n]
-	default:
-		seen := make(map[int]bool, n)
-		for len(picks) < int(n) {
-			i := int(c.s.randN(uint64(size)))
-			if !seen[i] {
-				seen[i] = true
-				picks = append(picks, i)
-			}
-		}
+	count := int(min(n, int64(size)))
+	if n < 0 {
+		count = int(-n)
 	}
 	if withValues && c.proto == 2 {
-		c.replyArrayLen(2 * len(picks))
+		c.replyArrayLen(2 * count)
 	} else {
-		c.replyArrayLen(len(picks))
+		c.replyArrayLen(count)
 	}
-	for _, i := range picks {
+	emit := func(f, v []byte) bool {
 		if withValues && c.proto > 2 {
 			c.replyArrayLen(2)
 		}
-		f, v := h.pair(i)
 		c.replyBulk(f)
 		if withValues {
 			c.replyBulk(v)
+		}
+		return true
+	}
+	switch {
+	case n < 0:
+		// Repeats allowed: independent picks.
+		for j := 0; j < count; j++ {
+			emit(h.random(c.s.randN))
+		}
+	case count == size:
+		h.each(emit)
+	case count*3 > size:
+		// Many of them: the first count of a random permutation.
+		all := make([][2][]byte, 0, size)
+		h.each(func(f, v []byte) bool {
+			all = append(all, [2][]byte{f, v})
+			return true
+		})
+		for i := 0; i < count; i++ {
+			j := i + int(c.s.randN(uint64(size-i)))
+			all[i], all[j] = all[j], all[i]
+			emit(all[i][0], all[i][1])
+		}
+	default:
+		// Few of a big hash: distinct random picks, O(count).
+		seen := make(map[string]struct{}, count)
+		for len(seen) < count {
+			f, v := h.random(c.s.randN)
+			if _, dup := seen[string(f)]; !dup {
+				seen[string(f)] = struct{}{}
+				emit(f, v)
+			}
 		}
 	}
 }
@@ -710,20 +672,17 @@ func cmdHScan(c *client, argv [][]byte) {
 	}
 	var out [][2][]byte
 	var next uint64
-	keep := func(f, v []byte) {
+	keep := func(f, v []byte) bool {
 		if o.pattern == nil || glob.Match(o.pattern, f) {
 			out = append(out, [2][]byte{f, v})
 		}
+		return true
 	}
 	if h.big == nil {
 		// Compact: everything at once, as Redis does for a listpack.
-		h.each(func(f, v []byte) bool { keep(f, v); return true })
+		h.each(keep)
 	} else {
-		var pairs []int
-		pairs, next = h.big.scan(cursor, o.count)
-		for _, i := range pairs {
-			keep(bytesOf(h.big.kv[i]), bytesOf(h.big.kv[i+1]))
-		}
+		next = h.big.t.ScanN(cursor, o.count, func(e kvtable.Entry) { keep(e.Key(), e.Bytes()) })
 	}
 	c.replyArrayLen(2)
 	c.replyBulkString(strconv.FormatUint(next, 10))
@@ -732,40 +691,4 @@ func cmdHScan(c *client, argv [][]byte) {
 		c.replyBulk(p[0])
 		c.replyBulk(p[1])
 	}
-}
-
-// scan is HSCAN's step over the big encoding. Each field has a fixed
-// position, its hash with the low bit set (never 0); a cursor is the
-// position to resume at, the fields are visited in position order and a
-// step never splits fields of equal position. So every field present for
-// the whole scan is returned, whatever is added or removed meanwhile.
-func (h *hashObj) scan(cursor uint64, count int) (pairs []int, next uint64) {
-	type ent struct {
-		pos uint64
-		i   int
-	}
-	var ents []ent
-	for i := 0; i < len(h.kv); i += 2 {
-		if p := maphash.String(h.seed, h.kv[i]) | 1; p >= cursor {
-			ents = append(ents, ent{p, i})
-		}
-	}
-	slices.SortFunc(ents, func(a, b ent) int {
-		switch {
-		case a.pos < b.pos:
-			return -1
-		case a.pos > b.pos:
-			return 1
-		}
-		return 0
-	})
-	j := 0
-	for j < len(ents) && (j < count || ents[j].pos == ents[j-1].pos) {
-		pairs = append(pairs, ents[j].i)
-		j++
-	}
-	if j < len(ents) {
-		next = ents[j].pos
-	}
-	return pairs, next
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"math/bits"
 	"os"
 	"runtime/debug"
@@ -212,15 +211,11 @@ func objectFromRDB(v *rdb.Value, lim objLimits) (kind kvtable.Kind, obj any, str
 			}
 			return keyspace.KindHash, nil, lp, nil
 		}
-		h := &hashObj{kv: make([]string, len(v.Elems)), idx: make(map[string]int, n), seed: maphash.MakeSeed()}
-		for i, e := range v.Elems {
-			h.kv[i] = loadedString(e)
-			if i%2 == 0 {
-				h.idx[h.kv[i]] = i
+		h := newHashObj()
+		for i := 0; i < len(v.Elems); i += 2 {
+			if !h.set(v.Elems[i], v.Elems[i+1]) {
+				return 0, nil, nil, errDupMember
 			}
-		}
-		if len(h.idx) != n {
-			return 0, nil, nil, errDupMember
 		}
 		return keyspace.KindHash, h, nil, nil
 	case rdb.KindStream:

@@ -21,13 +21,20 @@ const (
 	maxTickWork   = 4096
 )
 
-func mostlyDead(live int) bool { return live*liveDen < (pageSize-pageStart)*liveNum }
+// minPageSize is the size of a table's first page; each page opened after
+// it is twice the previous one, up to pageSize. A table holding a few
+// hundred small records (a big hash's fields) thus costs about what they
+// take, not a whole 64 KB page, and a large one reaches full pages after a
+// handful.
+const minPageSize = 1 << 10
+
+func mostlyDead(live, size int) bool { return live*liveDen < (size-pageStart)*liveNum }
 
 // alloc returns a ref to size fresh bytes (a multiple of unit) and the
 // bytes from there to the end of the page.
 func (t *Table) alloc(size int) (uint32, []byte) {
-	if t.cur < 0 || int(t.meta[t.cur].used)+size > pageSize {
-		t.openPage()
+	if t.cur < 0 || int(t.meta[t.cur].used)+size > len(t.pages[t.cur]) {
+		t.openPage(size)
 	}
 	m := &t.meta[t.cur]
 	off := m.used
@@ -36,7 +43,8 @@ func (t *Table) alloc(size int) (uint32, []byte) {
 	return uint32(t.cur)<<offBits | off>>unitShift, t.pages[t.cur][off:]
 }
 
-func (t *Table) openPage() {
+// openPage opens the next page, with room for a record of need bytes.
+func (t *Table) openPage(need int) {
 	if c := t.cur; c >= 0 {
 		t.cur = -1
 		t.checkPage(c)
@@ -53,7 +61,13 @@ func (t *Table) openPage() {
 		t.pages = append(t.pages, nil)
 		t.meta = append(t.meta, pageMeta{})
 	}
-	t.pages[p] = make([]byte, pageSize)
+	size := max(t.nextPage, minPageSize)
+	for size < need+pageStart && size < pageSize {
+		size <<= 1
+	}
+	t.nextPage = min(size<<1, pageSize)
+	t.pages[p] = make([]byte, size)
+	t.pageBytes += size
 	t.meta[p] = pageMeta{used: pageStart}
 	t.cur = p
 }
@@ -70,7 +84,7 @@ func (t *Table) checkPage(p int) {
 		t.releasePage(p)
 		return
 	}
-	if !m.queued && mostlyDead(live) {
+	if !m.queued && mostlyDead(live, len(t.pages[p])) {
 		m.queued = true
 		t.queue = append(t.queue, uint32(p))
 	}
@@ -81,6 +95,7 @@ func (t *Table) checkPage(p int) {
 // slice into it (an argument to the current call, say) never sees it
 // overwritten.
 func (t *Table) releasePage(p int) {
+	t.pageBytes -= len(t.pages[p])
 	t.pages[p] = nil
 	t.meta[p] = pageMeta{}
 	t.freeIdx = append(t.freeIdx, uint32(p))

@@ -122,7 +122,7 @@ func (t *Table) Check() error {
 		if free[p] {
 			return fmt.Errorf("page %d in use and free", p)
 		}
-		if m.used > pageSize || m.used < pageStart {
+		if int(m.used) > len(t.pages[p]) || m.used < pageStart || len(t.pages[p]) > pageSize {
 			return fmt.Errorf("page %d used %d", p, m.used)
 		}
 		dead, n := 0, 0
@@ -150,7 +150,7 @@ func (t *Table) Check() error {
 		if n == 0 && p != t.cur {
 			return fmt.Errorf("page %d empty but kept", p)
 		}
-		if p != t.cur && !m.queued && mostlyDead(m.live()) {
+		if p != t.cur && !m.queued && mostlyDead(m.live(), len(page)) {
 			return fmt.Errorf("page %d mostly dead (%d live) but not queued", p, m.live())
 		}
 		live += n

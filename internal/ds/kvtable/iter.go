@@ -224,7 +224,7 @@ func (t *Table) DataBytes() int {
 // MemoryUsage approximates the bytes the table owns: arena pages, bucket
 // arrays, indexes and large values. Objects' own memory is not included.
 func (t *Table) MemoryUsage() int {
-	n := (len(t.pages)-len(t.freeIdx))*pageSize +
+	n := t.pageBytes +
 		cap(t.pages)*24 + cap(t.meta)*12 + cap(t.freeIdx)*4 + cap(t.queue)*4 +
 		(cap(t.ht[0])+cap(t.ht[1]))*4 +
 		t.vol.bytes(4) + t.bigs.bytes(24) + t.bigFree.bytes(4) + t.bigBytes +

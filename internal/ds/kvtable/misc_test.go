@@ -135,8 +135,9 @@ func TestEdgeCases(t *testing.T) {
 	if n != 10 {
 		t.Fatalf("Range visited %d after stop", n)
 	}
-	if tb.MemoryUsage() < pageSize {
-		t.Fatalf("MemoryUsage %d", tb.MemoryUsage())
+	// 100 small records: the first pages are small, sized to the data.
+	if m := tb.MemoryUsage(); m < 100*24 || m > 16<<10 {
+		t.Fatalf("MemoryUsage %d", m)
 	}
 	// Repeated appends stay linear: 20k appends of 100 bytes.
 	for i := 0; i < 20000; i++ {
@@ -165,6 +166,33 @@ func TestEdgeCases(t *testing.T) {
 		t.Fatal("key survived Clear")
 	}
 	tb.SetBytes([]byte("again"), 0, 0, []byte("x"), NoExpire)
+	if err := tb.Check(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Pages start small and double, so a small table costs about its records
+// and a large one quickly reaches full pages.
+func TestPageSizesGrow(t *testing.T) {
+	tb := New()
+	for i := 0; i < 200; i++ {
+		tb.SetBytes(fmt.Appendf(nil, "field:%d", i), 0, 0, []byte("value-0123"), NoExpire)
+	}
+	if m := tb.MemoryUsage(); m > 24<<10 {
+		t.Fatalf("200 small records: MemoryUsage %d", m)
+	}
+	for i := 0; i < 100000; i++ {
+		tb.SetBytes(fmt.Appendf(nil, "k%d", i), 0, 0, []byte("v"), NoExpire)
+	}
+	if len(tb.pages[len(tb.pages)-1]) != pageSize {
+		t.Fatalf("last page %d bytes", len(tb.pages[len(tb.pages)-1]))
+	}
+	// A record bigger than the next page gets a page that holds it.
+	tb2 := New()
+	tb2.SetBytes([]byte("k"), 0, 0, make([]byte, 4000), NoExpire)
+	if err := tb2.Check(); err != nil {
+		t.Fatal(err)
+	}
 	if err := tb.Check(); err != nil {
 		t.Fatal(err)
 	}

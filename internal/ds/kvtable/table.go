@@ -31,12 +31,16 @@ type Table struct {
 	meta    []pageMeta
 	freeIdx []uint32 // indices of released pages, reused first
 	cur     int      // page receiving new records, -1 if none
-	queue   []uint32 // pages waiting for compaction, from qHead on
-	qHead   int
-	cmp     int // page being compacted, -1 if none
-	cmpOff  int // next record of cmp to look at
-	credit  int // bytes of compaction work owed (see tick)
-	maxVal  int // largest value stored inline
+	// nextPage is the size of the next page to open (minPageSize doubling
+	// up to pageSize); pageBytes the size of the open pages.
+	nextPage  int
+	pageBytes int
+	queue     []uint32 // pages waiting for compaction, from qHead on
+	qHead     int
+	cmp       int // page being compacted, -1 if none
+	cmpOff    int // next record of cmp to look at
+	credit    int // bytes of compaction work owed (see tick)
+	maxVal    int // largest value stored inline
 	// recBytes is the size of the live records in the pages (fillers and
 	// unused page tails excluded), kept per allocation and kill so that
 	// DataBytes is O(1).
