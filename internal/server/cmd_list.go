@@ -37,16 +37,17 @@ func listHandlers() []handler {
 }
 
 // listValue is a list key's value. Redis 7.0 reports every list as a
-// quicklist, whatever its size.
-type listValue struct{ l *quicklist.List }
+// quicklist, whatever its size. The list header is held by value: one
+// allocation per key less than a pointer to it.
+type listValue struct{ l quicklist.List }
 
-func newListValue() *listValue { return &listValue{l: quicklist.New()} }
+func newListValue() *listValue { return &listValue{} }
 
 // Encoding is OBJECT ENCODING's answer.
 func (v *listValue) Encoding() string { return "quicklist" }
 
 // Clone is a deep copy (COPY).
-func (v *listValue) Clone() any { return &listValue{l: v.l.Clone()} }
+func (v *listValue) Clone() any { return &listValue{l: *v.l.Clone()} }
 
 // MemoryUsage approximates the value's bytes (MEMORY USAGE).
 func (v *listValue) MemoryUsage() int { return v.l.MemoryUsage() }
@@ -70,6 +71,16 @@ func (v *listValue) push(end listEnd, b []byte) {
 		v.l.PushFront(b)
 	} else {
 		v.l.PushBack(b)
+	}
+}
+
+// pushMany pushes vals one after the other at end, as one LPUSH or RPUSH
+// does, sizing new chunks once for all of them.
+func (v *listValue) pushMany(end listEnd, vals [][]byte) {
+	if end == listHead {
+		v.l.PushFrontMany(vals)
+	} else {
+		v.l.PushBackMany(vals)
 	}
 }
 
@@ -135,9 +146,7 @@ func (c *client) pushGeneric(argv [][]byte, end listEnd, onlyExisting bool) {
 		lv = newListValue()
 		c.tx.SetObj(argv[1], keyspace.KindList, lv, 0)
 	}
-	for _, b := range argv[2:] {
-		lv.push(end, b)
-	}
+	lv.pushMany(end, argv[2:])
 	c.dirty()
 	c.notify(config.NotifyList, end.pushEvent(), argv[1])
 	c.replyInt(int64(lv.l.Len()))

@@ -122,3 +122,55 @@ func TestListBigAcrossChunks(t *testing.T) {
 		t.Fatalf("LLEN: %q", got)
 	}
 }
+
+// TestListMultiPushOrder checks LPUSH and RPUSH of many values at once,
+// onto new and existing lists, more than fit one chunk: RPUSH keeps the
+// order, LPUSH reverses it, as one push per value would.
+func TestListMultiPushOrder(t *testing.T) {
+	s := servertest.Start(t)
+	c := s.Dial(t)
+	var model []string
+	push := func(cmd string, n int, tag string) {
+		t.Helper()
+		args := []string{cmd, "m"}
+		for i := 0; i < n; i++ {
+			v := fmt.Sprintf("%s%d", tag, i)
+			if i%50 == 7 {
+				v += strings.Repeat("x", 200) // a two-byte length among one-byte ones
+			}
+			args = append(args, v)
+			if cmd == "RPUSH" {
+				model = append(model, v)
+			} else {
+				model = append([]string{v}, model...)
+			}
+		}
+		if got, want := c.Do(args...), fmt.Sprintf(":%d\r\n", len(model)); got != want {
+			t.Fatalf("%s %d values: %q want %q", cmd, n, got, want)
+		}
+	}
+	same := func() {
+		t.Helper()
+		got := listStrings(t, c, "LRANGE", "m", "0", "-1")
+		if strings.Join(got, ",") != strings.Join(model, ",") {
+			t.Fatalf("LRANGE differs from the model")
+		}
+	}
+	push("RPUSH", 300, "a")
+	push("LPUSH", 300, "b")
+	push("RPUSH", 3, "c")
+	push("LPUSH", 3, "d")
+	same()
+	c.Do("DEL", "m")
+	model = nil
+	push("LPUSH", 1, "e")
+	push("LPUSH", 200, "f")
+	push("RPUSH", 200, "g")
+	same()
+	for _, i := range []int{0, 1, 199, 200, 201, 400} {
+		want := fmt.Sprintf("$%d\r\n%s\r\n", len(model[i]), model[i])
+		if got := c.Do("LINDEX", "m", strconv.Itoa(i-len(model))); got != want {
+			t.Fatalf("LINDEX %d = %.40q want %.40q", i-len(model), got, want)
+		}
+	}
+}

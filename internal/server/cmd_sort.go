@@ -166,7 +166,7 @@ func (c *client) sortGeneric(argv [][]byte, readonly bool) {
 	if e, found := c.tx.Get(argv[1]); found {
 		switch e.Kind() {
 		case keyspace.KindList:
-			l := e.Obj().(*listValue).l
+			l := &e.Obj().(*listValue).l
 			elems = make([][]byte, 0, l.Len())
 			l.Range(0, l.Len()-1, func(_ int, v []byte) bool {
 				elems = append(elems, append([]byte(nil), v...))

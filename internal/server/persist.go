@@ -81,7 +81,7 @@ func rdbValue(e kvtable.Entry, v *rdb.Value) bool {
 		v.Str = e.Bytes()
 	case keyspace.KindList:
 		v.Kind = rdb.KindList
-		l := e.Obj().(*listValue).l
+		l := &e.Obj().(*listValue).l
 		l.Range(0, l.Len()-1, func(_ int, b []byte) bool {
 			v.Elems = append(v.Elems, b)
 			return true

@@ -111,9 +111,7 @@ func objectFromRDB(v *rdb.Value, lim objLimits) (kind kvtable.Kind, obj any, str
 			return 0, nil, nil, errEmptyVal
 		}
 		lv := newListValue()
-		for _, e := range v.Elems {
-			lv.l.PushBack(e)
-		}
+		lv.l.PushBackMany(v.Elems)
 		return keyspace.KindList, lv, nil, nil
 	case rdb.KindSet:
 		if v.Ints != nil {

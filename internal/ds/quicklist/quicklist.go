@@ -1,12 +1,30 @@
 // Package quicklist is the storage of Taconite's lists: a doubly linked
-// chain of packed chunks. Each chunk holds its elements in one byte slice,
-// every element written as its length (a uvarint), its bytes and its length
-// again written backwards, so a chunk can be walked from either end. Pushes
-// and pops at both ends touch only the end chunks: O(1) whatever the length.
-// Work in the middle decodes and rewrites one chunk, whose size is bounded.
+// chain of packed chunks. Pushes and pops at both ends touch only the end
+// chunks: O(1) whatever the length. Work in the middle decodes and
+// rewrites one chunk, whose size is bounded.
+//
+// A chunk is one byte slice holding its n elements' bytes separated by
+// n+1 "boundaries":
+//
+//	B0 v1 B1 v2 B2 ... vn Bn    with Bi = len(vi) XOR len(vi+1)
+//
+// where len(v0) = len(vn+1) = 0, so B0 = len(v1) and Bn = len(vn). A
+// reader from the front knows the previous length and gets the next one
+// from the boundary; a reader from the back does the same the other way.
+// That costs one byte per element (plus one) for elements shorter than 128
+// bytes, where storing each length at both ends would cost two. A
+// boundary's encoding reads the same from either end:
+//
+//	0xxxxxxx                          x < 128
+//	10xxxxxx 10xxxxxx                 x < 4096, high 6 bits first
+//	1100kkkk [k bytes little-endian] 1100kkkk   otherwise
+//
+// The XOR of two lengths under 128 (or 4096) is under 128 (4096), and
+// XOR with a small length keeps the higher bits, so replacing an end
+// boundary never needs more room than the element it goes with freed.
 package quicklist
 
-import "unsafe"
+import "slices"
 
 // Chunk limits: a chunk is closed when it holds maxEntries elements or its
 // bytes reach maxBytes (an element bigger than that gets a chunk of its own).
@@ -15,36 +33,33 @@ const (
 	maxBytes   = 8192
 )
 
+// node is one chunk. Its bytes are mem[off:]; mem[:off] is free room that
+// front pushes write into, and cap(mem)-len(mem) room for back pushes.
 type node struct {
 	prev, next *node
-	buf        []byte
-	n          int
-	// mem is the array PushFront last allocated for buf, with free room
-	// before buf's start so the next front pushes write in place. Other
-	// writers may move buf elsewhere; headroom then reports none.
-	mem []byte
+	mem        []byte
+	off        int32
+	n          int32
 }
 
-// headroom is how many free bytes precede buf in mem: buf must still be a
-// tail of mem (same array, same end), which no writer but PushFront and
-// PopFront preserves.
-func (n *node) headroom() int {
-	if cap(n.mem) == 0 || cap(n.buf) == 0 {
-		return 0
+func (n *node) buf() []byte { return n.mem[n.off:] }
+
+// compact drops the free room around a chunk that is no longer an end of
+// its list (a chunk was linked beyond it), so long lists built by single
+// pushes keep no growth slack in their middle chunks. Small slack is not
+// worth a copy.
+func (n *node) compact() {
+	size := len(n.mem) - int(n.off)
+	if waste := cap(n.mem) - size; waste > 32 && waste*8 > size {
+		n.mem = append(make([]byte, 0, size), n.mem[n.off:]...)
+		n.off = 0
 	}
-	base := uintptr(unsafe.Pointer(unsafe.SliceData(n.mem)))
-	p := uintptr(unsafe.Pointer(unsafe.SliceData(n.buf)))
-	if p < base || p+uintptr(cap(n.buf)) != base+uintptr(cap(n.mem)) {
-		return 0
-	}
-	return int(p - base)
 }
 
 // List is a list of byte strings. The zero value is an empty list.
 type List struct {
 	head, tail *node
 	count      int
-	bytes      int // total bytes of the chunk buffers
 }
 
 // New returns an empty list.
@@ -53,93 +68,160 @@ func New() *List { return &List{} }
 // Len is the number of elements.
 func (l *List) Len() int { return l.count }
 
-// encoding of one element
+// boundary encoding
 
-func uvarintLen(x int) int {
-	n := 1
-	for x >= 0x80 {
-		x >>= 7
-		n++
+// bw is the width of x's boundary encoding.
+func bw(x int) int {
+	if x < 0x80 {
+		return 1
 	}
-	return n
+	if x < 1<<12 {
+		return 2
+	}
+	k := 0
+	for ; x > 0; x >>= 8 {
+		k++
+	}
+	return k + 2
 }
 
-func appendEntry(b []byte, v []byte) []byte {
-	x := len(v)
-	for x >= 0x80 {
-		b = append(b, byte(x)|0x80)
-		x >>= 7
+// appendB appends x's boundary encoding.
+func appendB(b []byte, x int) []byte {
+	if x < 0x80 {
+		return append(b, byte(x))
 	}
-	b = append(b, byte(x))
-	b = append(b, v...)
-	// backwards: the last byte holds the lowest 7 bits, earlier bytes the
-	// higher ones; the high bit marks "more bytes to the left", so a reader
-	// from the right knows where to stop.
-	k := uvarintLen(len(v))
-	start := len(b)
+	if x < 1<<12 {
+		return append(b, 0x80|byte(x>>6), 0x80|byte(x&0x3f))
+	}
+	k := bw(x) - 2
+	b = append(b, 0xc0|byte(k))
 	for i := 0; i < k; i++ {
-		b = append(b, 0)
+		b = append(b, byte(x>>(8*i)))
 	}
-	x = len(v)
-	for i := len(b) - 1; i >= start; i-- {
-		c := byte(x & 0x7f)
-		x >>= 7
-		if i > start {
-			c |= 0x80
-		}
-		b[i] = c
-	}
-	return b
+	return append(b, 0xc0|byte(k))
 }
 
-func entrySize(v []byte) int { return 2*uvarintLen(len(v)) + len(v) }
-
-// readFwd decodes the element at off, returning it and the offset after.
-func readFwd(b []byte, off int) ([]byte, int) {
-	x, shift := 0, 0
-	for {
-		c := b[off]
-		off++
-		x |= int(c&0x7f) << shift
-		if c < 0x80 {
-			break
-		}
-		shift += 7
-	}
-	v := b[off : off+x : off+x]
-	return v, off + x + uvarintLen(x)
+// putB writes x's boundary encoding at the start of b (which has room).
+func putB(b []byte, x int) {
+	appendB(b[:0], x)
 }
 
-// readBack decodes the element ending at end, returning it and its start.
-func readBack(b []byte, end int) ([]byte, int) {
-	x, shift, i := 0, 0, end
-	for {
-		i--
-		c := b[i]
-		x |= int(c&0x7f) << shift
-		if c < 0x80 {
+// getFwd decodes the boundary starting at off: its value and width.
+// Element walks test for the one-byte form themselves before calling it
+// (or getBack, which is too big to inline): that is the common case.
+func getFwd(b []byte, off int) (x, w int) {
+	c := b[off]
+	if c < 0x80 {
+		return int(c), 1
+	}
+	if c < 0xc0 {
+		return int(c&0x3f)<<6 | int(b[off+1]&0x3f), 2
+	}
+	k := int(c & 0x0f)
+	for i := k - 1; i >= 0; i-- {
+		x = x<<8 | int(b[off+1+i])
+	}
+	return x, k + 2
+}
+
+// getBack decodes the boundary ending at end: its value and width.
+func getBack(b []byte, end int) (x, w int) {
+	c := b[end-1]
+	if c < 0x80 {
+		return int(c), 1
+	}
+	if c < 0xc0 {
+		return int(b[end-2]&0x3f)<<6 | int(c&0x3f), 2
+	}
+	k := int(c & 0x0f)
+	for i := k - 1; i >= 0; i-- {
+		x = x<<8 | int(b[end-1-k+i])
+	}
+	return x, k + 2
+}
+
+// fwdIter walks a chunk's elements front to back.
+type fwdIter struct {
+	b         []byte
+	off, prev int
+}
+
+func (it *fwdIter) next() []byte {
+	x, w := int(it.b[it.off]), 1
+	if x >= 0x80 {
+		x, w = getFwd(it.b, it.off)
+	}
+	n := x ^ it.prev
+	s := it.off + w
+	it.off, it.prev = s+n, n
+	return it.b[s : s+n : s+n]
+}
+
+// backIter walks a chunk's elements back to front.
+type backIter struct {
+	b         []byte
+	end, next int
+}
+
+func (it *backIter) prev() []byte {
+	x, w := int(it.b[it.end-1]), 1
+	if x >= 0x80 {
+		x, w = getBack(it.b, it.end)
+	}
+	n := x ^ it.next
+	e := it.end - w
+	it.end, it.next = e-n, n
+	return it.b[e-n : e : e]
+}
+
+// chunkFill is how many of vals (at least one) a fresh chunk takes, and
+// that chunk's size in bytes. The size does not depend on the order the
+// values are laid out in, so it serves front pushes too.
+func chunkFill(vals [][]byte) (k, size int) {
+	size = 1 // the lone boundary of an empty chunk
+	last := 0
+	for k < len(vals) {
+		n := len(vals[k])
+		grown := size - bw(last) + bw(last^n) + n + bw(n)
+		if k > 0 && (k == maxEntries || grown > maxBytes) {
 			break
 		}
-		shift += 7
+		size, last = grown, n
+		k++
 	}
-	k := uvarintLen(x)
-	vend := i
-	vstart := vend - x
-	return b[vstart:vend:vend], vstart - k
+	return k, size
+}
+
+// appendChunk lays out vals as a chunk at the end of b.
+func appendChunk(b []byte, vals [][]byte) []byte {
+	prev := 0
+	for _, v := range vals {
+		b = appendB(b, prev^len(v))
+		b = append(b, v...)
+		prev = len(v)
+	}
+	return appendB(b, prev)
+}
+
+// appendChunkRev lays out vals last to first as a chunk at the end of b.
+func appendChunkRev(b []byte, vals [][]byte) []byte {
+	prev := 0
+	for i := len(vals) - 1; i >= 0; i-- {
+		v := vals[i]
+		b = appendB(b, prev^len(v))
+		b = append(b, v...)
+		prev = len(v)
+	}
+	return appendB(b, prev)
 }
 
 func (n *node) items() [][]byte {
-	out := make([][]byte, 0, n.n)
-	for off := 0; off < len(n.buf); {
-		var v []byte
-		v, off = readFwd(n.buf, off)
-		out = append(out, v)
+	out := make([][]byte, n.n)
+	it := fwdIter{b: n.buf()}
+	for i := range out {
+		out[i] = it.next()
 	}
 	return out
-}
-
-func (n *node) fits(v []byte) bool {
-	return n.n < maxEntries && len(n.buf)+entrySize(v) <= maxBytes
 }
 
 // chain management
@@ -148,6 +230,7 @@ func (l *List) linkFront(n *node) {
 	n.next = l.head
 	if l.head != nil {
 		l.head.prev = n
+		l.head.compact()
 	} else {
 		l.tail = n
 	}
@@ -158,10 +241,22 @@ func (l *List) linkBack(n *node) {
 	n.prev = l.tail
 	if l.tail != nil {
 		l.tail.next = n
+		l.tail.compact()
 	} else {
 		l.head = n
 	}
 	l.tail = n
+}
+
+// linkAfter puts nn right after n.
+func (l *List) linkAfter(n, nn *node) {
+	nn.prev, nn.next = n, n.next
+	if n.next != nil {
+		n.next.prev = nn
+	} else {
+		l.tail = nn
+	}
+	n.next = nn
 }
 
 func (l *List) unlink(n *node) {
@@ -180,46 +275,135 @@ func (l *List) unlink(n *node) {
 
 // PushBack appends v (copied).
 func (l *List) PushBack(v []byte) {
-	if l.tail == nil || !l.tail.fits(v) {
-		l.linkBack(&node{buf: make([]byte, 0, 64)})
+	if t := l.tail; t != nil && l.pushBackInto(t, v) {
+		return
 	}
-	t := l.tail
-	old := len(t.buf)
-	t.buf = appendEntry(t.buf, v)
+	mem := appendChunk(make([]byte, 0, 2*bw(len(v))+len(v)), [][]byte{v})
+	l.linkBack(&node{mem: mem, n: 1})
+	l.count++
+}
+
+// growRoom is the free room a chunk of size bytes, outgrowing its array,
+// gets in the new one: half its size again, so single pushes cost
+// amortised O(len(v)) while an end chunk keeps a third of its array free
+// at most; at least 64, and never past maxBytes, which no chunk of several
+// elements exceeds (a chunk closed by its byte limit has little slack).
+func growRoom(size int) int {
+	return max(0, min(max(size/2, 64), maxBytes-size))
+}
+
+// allocClass returns an empty slice with room for at least n bytes: all
+// of the allocator's size class that n rounds up to, which is taken
+// anyway.
+func allocClass(n int) []byte {
+	return slices.Grow([]byte(nil), n)
+}
+
+// pushBackInto appends v to chunk t if the limits allow.
+func (l *List) pushBackInto(t *node, v []byte) bool {
+	if t.n >= maxEntries {
+		return false
+	}
+	last, w := getBack(t.mem, len(t.mem))
+	n := len(v)
+	x := last ^ n
+	size := len(t.mem) - int(t.off)
+	grown := size + bw(x) + n + bw(n) - w
+	if grown > maxBytes {
+		return false
+	}
+	if int(t.off)+grown > cap(t.mem) {
+		t.mem = append(allocClass(int(t.off)+grown+growRoom(grown)), t.mem...)
+	}
+	b := appendB(t.mem[:len(t.mem)-w], x)
+	b = append(b, v...)
+	t.mem = appendB(b, n)
 	t.n++
 	l.count++
-	l.bytes += len(t.buf) - old
+	return true
+}
+
+// PushBackMany appends vals in order (copied), as one RPUSH. Chunks it
+// starts get exactly the room their elements need.
+func (l *List) PushBackMany(vals [][]byte) {
+	for len(vals) > 0 && l.tail != nil && l.pushBackInto(l.tail, vals[0]) {
+		vals = vals[1:]
+	}
+	for len(vals) > 0 {
+		k, size := chunkFill(vals)
+		l.linkBack(&node{mem: appendChunk(make([]byte, 0, size), vals[:k]), n: int32(k)})
+		l.count += k
+		vals = vals[k:]
+	}
 }
 
 // PushFront prepends v (copied). It writes into free room kept before the
 // head chunk's bytes, so pushing is amortised O(len(v)), not a copy of the
 // chunk each time.
 func (l *List) PushFront(v []byte) {
-	if l.head == nil || !l.head.fits(v) {
-		l.linkFront(&node{})
+	if h := l.head; h != nil && l.pushFrontInto(h, v) {
+		return
 	}
-	h := l.head
-	need := entrySize(v)
-	if room := h.headroom(); room >= need {
-		start := room - need
-		appendEntry(h.mem[start:start:room], v)
-		h.buf = h.mem[start : room+len(h.buf)]
+	size := 2*bw(len(v)) + len(v)
+	var mem []byte
+	if l.head != nil {
+		// A list growing at the front: room for the next pushes.
+		mem = allocClass(size + growRoom(size))
+		mem = mem[:cap(mem)-size]
 	} else {
-		// Leave as much room again as the chunk holds, so the chunk is
-		// reallocated only O(log) times while it fills.
-		extra := min(max(64, len(h.buf)), maxBytes)
-		extra = max(extra, need)
-		total := extra + len(h.buf)
-		mem := make([]byte, total)
-		start := extra - need
-		appendEntry(mem[start:start:extra], v)
-		copy(mem[extra:], h.buf)
-		h.mem = mem
-		h.buf = mem[start:total]
+		mem = make([]byte, 0, size)
 	}
+	room := len(mem)
+	mem = appendChunk(mem, [][]byte{v})
+	l.linkFront(&node{mem: mem, off: int32(room), n: 1})
+	l.count++
+}
+
+// pushFrontInto prepends v to chunk h if the limits allow.
+func (l *List) pushFrontInto(h *node, v []byte) bool {
+	if h.n >= maxEntries {
+		return false
+	}
+	off := int(h.off)
+	first, w := getFwd(h.mem, off)
+	n := len(v)
+	x := n ^ first
+	need := bw(n) + n + bw(x) // replaces the w bytes of B0
+	size := len(h.mem) - off
+	if size-w+need > maxBytes {
+		return false
+	}
+	start := off + w - need
+	if start < 0 {
+		grown := size - w + need
+		mem := allocClass(grown + growRoom(grown))
+		mem = mem[:cap(mem)]
+		start = len(mem) - grown
+		copy(mem[start+need:], h.mem[off+w:])
+		h.mem = mem
+	}
+	b := appendB(h.mem[start:start], n)
+	b = append(b, v...)
+	appendB(b, x)
+	h.off = int32(start)
 	h.n++
 	l.count++
-	l.bytes += need
+	return true
+}
+
+// PushFrontMany pushes vals to the front one after the other (copied), as
+// one LPUSH: the last one ends up first. Chunks it starts get exactly the
+// room their elements need.
+func (l *List) PushFrontMany(vals [][]byte) {
+	for len(vals) > 0 && l.head != nil && l.pushFrontInto(l.head, vals[0]) {
+		vals = vals[1:]
+	}
+	for len(vals) > 0 {
+		k, size := chunkFill(vals)
+		l.linkFront(&node{mem: appendChunkRev(make([]byte, 0, size), vals[:k]), n: int32(k)})
+		l.count += k
+		vals = vals[k:]
+	}
 }
 
 // PopFront removes and returns the first element (a fresh copy).
@@ -228,15 +412,22 @@ func (l *List) PopFront() ([]byte, bool) {
 	if h == nil {
 		return nil, false
 	}
-	v, next := readFwd(h.buf, 0)
-	out := append([]byte(nil), v...)
-	h.buf = h.buf[next:]
-	h.n--
+	b, off := h.mem, int(h.off)
+	first, w := getFwd(b, off)
+	s := off + w
+	e := s + first
+	out := append([]byte(nil), b[s:e]...)
 	l.count--
-	l.bytes -= next
-	if h.n == 0 {
+	if h.n == 1 {
 		l.unlink(h)
+		return out, true
 	}
+	x, w2 := getFwd(b, e)
+	second := x ^ first
+	start := e + w2 - bw(second)
+	putB(b[start:], second)
+	h.off = int32(start)
+	h.n--
 	return out, true
 }
 
@@ -246,15 +437,19 @@ func (l *List) PopBack() ([]byte, bool) {
 	if t == nil {
 		return nil, false
 	}
-	v, start := readBack(t.buf, len(t.buf))
-	out := append([]byte(nil), v...)
-	l.bytes -= len(t.buf) - start
-	t.buf = t.buf[:start]
-	t.n--
+	b := t.mem
+	last, w := getBack(b, len(b))
+	e := len(b) - w
+	s := e - last
+	out := append([]byte(nil), b[s:e]...)
 	l.count--
-	if t.n == 0 {
+	if t.n == 1 {
 		l.unlink(t)
+		return out, true
 	}
+	x, w2 := getBack(b, s)
+	t.mem = appendB(b[:s-w2], x^last)
+	t.n--
 	return out, true
 }
 
@@ -263,19 +458,19 @@ func (l *List) PopBack() ([]byte, bool) {
 func (l *List) locate(i int) (*node, int) {
 	if i < l.count/2 {
 		for n := l.head; n != nil; n = n.next {
-			if i < n.n {
+			if i < int(n.n) {
 				return n, i
 			}
-			i -= n.n
+			i -= int(n.n)
 		}
 		return nil, 0
 	}
 	j := l.count - 1 - i // index from the end
 	for n := l.tail; n != nil; n = n.prev {
-		if j < n.n {
-			return n, n.n - 1 - j
+		if j < int(n.n) {
+			return n, int(n.n) - 1 - j
 		}
-		j -= n.n
+		j -= int(n.n)
 	}
 	return nil, 0
 }
@@ -290,51 +485,45 @@ func (l *List) Index(i int) ([]byte, bool) {
 		return nil, false
 	}
 	n, k := l.locate(i)
-	if k <= n.n/2 {
-		off := 0
-		var v []byte
+	var v []byte
+	if k <= int(n.n)/2 {
+		it := fwdIter{b: n.buf()}
 		for j := 0; j <= k; j++ {
-			v, off = readFwd(n.buf, off)
+			v = it.next()
 		}
 		return v, true
 	}
-	end := len(n.buf)
-	var v []byte
-	for j := n.n - 1; j >= k; j-- {
-		v, end = readBack(n.buf, end)
+	b := n.buf()
+	it := backIter{b: b, end: len(b)}
+	for j := int(n.n) - 1; j >= k; j-- {
+		v = it.prev()
 	}
 	return v, true
 }
 
 // rewrite replaces node n's contents by items, splitting it into as many
-// chunks as the limits need (or removing it when items is empty).
+// exactly sized chunks as the limits need (or removing it when items is
+// empty).
 func (l *List) rewrite(n *node, items [][]byte) {
-	l.bytes -= len(n.buf)
-	l.count -= n.n
+	l.count -= int(n.n)
 	if len(items) == 0 {
 		l.unlink(n)
 		return
 	}
+	l.count += len(items)
 	cur := n
-	cur.buf = make([]byte, 0, len(n.buf)+64)
-	cur.n = 0
-	for _, v := range items {
-		if cur.n > 0 && !cur.fits(v) {
-			nn := &node{buf: make([]byte, 0, 64), prev: cur, next: cur.next}
-			if cur.next != nil {
-				cur.next.prev = nn
-			} else {
-				l.tail = nn
-			}
-			cur.next = nn
-			l.bytes += len(cur.buf)
-			cur = nn
+	for {
+		k, size := chunkFill(items)
+		cur.mem = appendChunk(make([]byte, 0, size), items[:k])
+		cur.off, cur.n = 0, int32(k)
+		items = items[k:]
+		if len(items) == 0 {
+			return
 		}
-		cur.buf = appendEntry(cur.buf, v)
-		cur.n++
-		l.count++
+		nn := &node{}
+		l.linkAfter(cur, nn)
+		cur = nn
 	}
-	l.bytes += len(cur.buf)
 }
 
 // Set replaces element i (negative from the end); false if out of range.
@@ -379,10 +568,18 @@ func (l *List) Range(start, end int, fn func(i int, v []byte) bool) {
 	n, k := l.locate(start)
 	i := start
 	for ; n != nil; n, k = n.next, 0 {
-		off := 0
-		for j := 0; j < n.n; j++ {
-			var v []byte
-			v, off = readFwd(n.buf, off)
+		// fwdIter.next by hand: a call per element shows in LRANGE.
+		b := n.buf()
+		off, prev := 0, 0
+		for j := 0; j < int(n.n); j++ {
+			x, w := int(b[off]), 1
+			if x >= 0x80 {
+				x, w = getFwd(b, off)
+			}
+			size := x ^ prev
+			s := off + w
+			off, prev = s+size, size
+			v := b[s:off:off]
 			if j < k {
 				continue
 			}
@@ -402,14 +599,22 @@ func (l *List) RangeRev(start, end int, fn func(i int, v []byte) bool) {
 	}
 	n, k := l.locate(end)
 	i := end
-	for ; n != nil; n = n.prev {
+	for ; n != nil; n, k = n.prev, -1 {
 		if k < 0 {
-			k = n.n - 1
+			k = int(n.n) - 1
 		}
-		pos := len(n.buf)
-		for j := n.n - 1; j >= 0; j-- {
-			var v []byte
-			v, pos = readBack(n.buf, pos)
+		// backIter.prev by hand, as in Range.
+		b := n.buf()
+		end, next := len(b), 0
+		for j := int(n.n) - 1; j >= 0; j-- {
+			x, w := int(b[end-1]), 1
+			if x >= 0x80 {
+				x, w = getBack(b, end)
+			}
+			size := x ^ next
+			e := end - w
+			end, next = e-size, size
+			v := b[end:e:e]
 			if j > k {
 				continue
 			}
@@ -418,7 +623,6 @@ func (l *List) RangeRev(start, end int, fn func(i int, v []byte) bool) {
 			}
 			i--
 		}
-		k = -1
 	}
 }
 
@@ -477,16 +681,15 @@ func (l *List) FilterRev(keep func(v []byte) bool) int {
 // start > end empties the list.
 func (l *List) Trim(start, end int) {
 	if start > end || start >= l.count || end < 0 {
-		l.head, l.tail, l.count, l.bytes = nil, nil, 0, 0
+		l.head, l.tail, l.count = nil, nil, 0
 		return
 	}
 	back := l.count - 1 - end
 	for back > 0 {
 		t := l.tail
-		if t.n <= back {
-			back -= t.n
-			l.count -= t.n
-			l.bytes -= len(t.buf)
+		if int(t.n) <= back {
+			back -= int(t.n)
+			l.count -= int(t.n)
 			l.unlink(t)
 			continue
 		}
@@ -495,10 +698,9 @@ func (l *List) Trim(start, end int) {
 	}
 	for start > 0 {
 		h := l.head
-		if h.n <= start {
-			start -= h.n
-			l.count -= h.n
-			l.bytes -= len(h.buf)
+		if int(h.n) <= start {
+			start -= int(h.n)
+			l.count -= int(h.n)
 			l.unlink(h)
 			continue
 		}
@@ -507,20 +709,28 @@ func (l *List) Trim(start, end int) {
 	}
 }
 
-// Clone returns a deep copy.
+// Clone returns a deep copy, its chunks without free room.
 func (l *List) Clone() *List {
-	c := &List{count: l.count, bytes: l.bytes}
+	c := &List{count: l.count}
 	for n := l.head; n != nil; n = n.next {
-		c.linkBack(&node{buf: append([]byte(nil), n.buf...), n: n.n})
+		nn := &node{mem: append([]byte(nil), n.buf()...), n: n.n}
+		nn.prev = c.tail
+		if c.tail != nil {
+			c.tail.next = nn
+		} else {
+			c.head = nn
+		}
+		c.tail = nn
 	}
 	return c
 }
 
-// MemoryUsage approximates the bytes the list takes.
+// MemoryUsage approximates the bytes the list takes: its header and, per
+// chunk, the node and its array.
 func (l *List) MemoryUsage() int {
 	chunks := 0
 	for n := l.head; n != nil; n = n.next {
-		chunks += 48 + cap(n.buf)
+		chunks += 48 + cap(n.mem)
 	}
-	return 40 + chunks
+	return 24 + chunks
 }
