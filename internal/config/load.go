@@ -253,7 +253,7 @@ func (c *Config) loadParam(p *param, idx int, args []string) string {
 	if p.kind == kindSave {
 		v = c.loadSave(c.vals[idx], v, len(words) == 1 && words[0] == "")
 	}
-	c.vals[idx] = v
+	c.setVal(idx, v)
 	return ""
 }
 

@@ -452,6 +452,9 @@ func buildIndex() (map[string]entry, []entry) {
 
 // lookup finds a parameter by name or alias, case-insensitively.
 func lookup(name string) (entry, bool) {
+	if e, ok := byName[name]; ok {
+		return e, true // the server's own lookups: lower case already
+	}
 	e, ok := byName[asciiLower(name)]
 	return e, ok
 }

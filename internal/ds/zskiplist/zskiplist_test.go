@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"testing"
+	"unsafe"
 )
 
 type pair struct {
@@ -72,5 +73,42 @@ func TestAgainstModel(t *testing.T) {
 		if l.Rank(-1, "none") != -1 || l.At(len(model)) != nil || l.At(-1) != nil {
 			t.Fatal("absent lookups")
 		}
+	}
+}
+
+// Node.link finds the links at linksOff in every node type.
+func TestNodeLayouts(t *testing.T) {
+	offs := []uintptr{
+		unsafe.Offsetof(node1{}.arr), unsafe.Offsetof(node2{}.arr), unsafe.Offsetof(node3{}.arr),
+		unsafe.Offsetof(node4{}.arr), unsafe.Offsetof(node8{}.arr), unsafe.Offsetof(nodeMax{}.arr),
+	}
+	for i, o := range offs {
+		if o != linksOff {
+			t.Fatalf("node type %d: links at %d, want %d", i, o, linksOff)
+		}
+	}
+	if s := unsafe.Sizeof(node1{}); s > 56 {
+		t.Fatalf("level-1 node is %d bytes", s)
+	}
+}
+
+// BenchmarkUpdate100k is ZADD's work on a big set: move a random member
+// of 100k to a new random score (delete, then insert).
+func BenchmarkUpdate100k(b *testing.B) {
+	l := New()
+	const n = 100000
+	scores := make([]float64, n)
+	members := make([]string, n)
+	for i := range members {
+		members[i] = fmt.Sprintf("element:%012d", i)
+		scores[i] = float64(rand.IntN(n))
+		l.Insert(scores[i], members[i])
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		j := rand.IntN(n)
+		l.Delete(scores[j], members[j])
+		scores[j] = float64(rand.IntN(n))
+		l.Insert(scores[j], members[j])
 	}
 }
