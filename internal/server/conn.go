@@ -42,6 +42,9 @@ type client struct {
 	loop  *loop
 	raddr string
 	laddr string
+	// tls is the TLS layer of a client of the TLS port (tls_conn.go), nil
+	// for plaintext; set before the client reaches its loop.
+	tls *tlsConn
 
 	parser     resp.Parser
 	rbuf       []byte
@@ -91,7 +94,7 @@ type client struct {
 	execProp *[]aof.Cmd
 
 	wmu       sync.Mutex // guards the socket's write side and close
-	pend      []byte     // output the socket did not take yet
+	pend      []byte     // output the socket did not take yet (TLS: ciphertext)
 	wantWrite bool       // EPOLLOUT armed
 	closed    bool
 
@@ -133,6 +136,10 @@ func (s *Server) newClient(fd int, raddr, laddr string) *client {
 // onReadable reads what the socket has (one read, as the poller is level
 // triggered) and runs every complete command in the buffer.
 func (c *client) onReadable() {
+	if c.tls != nil {
+		c.readTLS()
+		return
+	}
 	if c.end == len(c.rbuf) {
 		c.makeRoom()
 		if c.closeAfter {
@@ -276,6 +283,9 @@ func (c *client) writeLocked(b []byte) (over bool) {
 	if c.closed {
 		return false
 	}
+	if c.tls != nil {
+		return c.writeTLSLocked(b)
+	}
 	if len(c.pend) > 0 {
 		c.pend = append(c.pend, b...)
 		return c.overLimit(c.outputLimit(), uint64(len(c.pend)))
@@ -324,7 +334,10 @@ func (c *client) onWritable() {
 	for len(c.pend) > 0 {
 		n, err := rawWrite(c.fd, c.pend)
 		if n > 0 {
-			c.loop.stats.netOut.Add(int64(n))
+			if c.tls == nil {
+				// (TLS output was counted as plaintext when encrypted.)
+				c.loop.stats.netOut.Add(int64(n))
+			}
 			c.pend = c.pend[n:]
 		}
 		if err == unix.EAGAIN {
@@ -372,6 +385,9 @@ func (c *client) close() {
 	c.unwatchAll()
 	c.unsubscribeAll()
 	c.s.disableTracking(c)
+	if c.tls != nil {
+		c.closeTLSLocked()
+	}
 	c.loop.forget(c)
 	unix.Close(c.fd)
 	c.wmu.Unlock()

@@ -303,7 +303,7 @@ func (l *loop) accept(lfd int) {
 }
 
 // admit counts a new client in, or returns the error line it is refused
-// with (maxclients, protected mode); accept and the TLS bridge share it.
+// with (maxclients, protected mode); accept and the TLS handshake share it.
 func (s *Server) admit(c *client, peer unix.Sockaddr) string {
 	denied := s.protectedDenied(peer)
 	s.mu.Lock()

@@ -20,23 +20,17 @@ import (
 
 // TLS (tls-port and the tls-* directives) on Go's crypto/tls.
 //
-// The event loops poll raw sockets and parse RESP straight from them, and
-// crypto/tls needs a blocking net.Conn, so TLS does not run on the loops.
-// A goroutine accepts on the TLS port; each connection is handshaken on
-// its own goroutine, then bridged to the loops through a unix socketpair:
-// one end is registered with a loop exactly as an accepted TCP socket
-// (with the client's real addresses, for CLIENT LIST and protected mode),
-// two goroutines pump bytes between the other end and the tls.Conn. The
-// loops, the parser and every command stay unaware of TLS; the price is
-// two more local copies and goroutine wake-ups per round trip.
+// A goroutine accepts on the TLS port and each connection is handshaken
+// on its own goroutine, with a deadline, as crypto/tls handshakes over a
+// blocking net.Conn. The socket is then handed to an event loop as a raw
+// fd, like an accepted plaintext one (with the client's real addresses,
+// for CLIENT LIST and protected mode), and the loop runs the record layer
+// itself (tls_conn.go): no extra goroutine, copy or wake-up per request.
 
 // tlsHandshakeTimeout bounds a handshake, so that a client that connects
 // and sends nothing (or plaintext that never completes a record) does not
 // hold a goroutine and a socket for ever.
 const tlsHandshakeTimeout = 10 * time.Second
-
-// tlsPumpBuf is each direction's copy buffer: a full TLS record's payload.
-const tlsPumpBuf = 16 << 10
 
 // tlsParams are the directives a CONFIG SET re-applies to new connections.
 var tlsParams = []string{
@@ -123,9 +117,10 @@ func (t *tlsServer) reload(c *config.Config) error {
 	return nil
 }
 
-// stop closes the TLS listeners and the connections still handshaking or
-// not yet handed to a loop, and waits for the accept goroutines. Bridged
-// connections end with their loop-side socket.
+// stop closes the TLS listeners and the connections still handshaking,
+// and waits for the accept and handshake goroutines, so that every
+// connection is on a loop before the loops stop. Connections on a loop
+// end with it.
 func (t *tlsServer) stop() { t.once.Do(t.stop1) }
 
 func (t *tlsServer) stop1() {
@@ -179,22 +174,24 @@ func (t *tlsServer) acceptLoop(l net.Listener) {
 			raw.Close()
 			return
 		}
+		t.wg.Add(1)
 		go t.serve(raw)
 	}
 }
 
-// serve handshakes one connection and bridges it to a loop.
+// serve handshakes one connection and hands it to a loop.
 func (t *tlsServer) serve(raw net.Conn) {
 	s := t.s
+	defer t.wg.Done()
 	defer t.untrack(raw)
-	tc := tls.Server(raw, t.conf.Load())
+	tconn := newTLSConn(raw, t.conf.Load())
+	tc := tconn.tc
 	raw.SetDeadline(time.Now().Add(tlsHandshakeTimeout))
 	if err := tc.Handshake(); err != nil {
 		s.log.Verbosef("Error accepting a client connection: %v (addr=%s laddr=%s)", err, raw.RemoteAddr(), raw.LocalAddr())
 		raw.Close()
 		return
 	}
-	raw.SetDeadline(time.Time{})
 
 	peer := tcpSockaddr(raw.RemoteAddr())
 	laddr := raw.LocalAddr().String()
@@ -205,66 +202,47 @@ func (t *tlsServer) serve(raw net.Conn) {
 	if peer != nil {
 		raddr = sockaddrString(peer)
 	}
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fd, err := takeFD(raw)
 	if err != nil {
-		s.log.Warningf("Accepting client connection: socketpair: %v", err)
-		tc.Close()
+		if !errors.Is(err, net.ErrClosed) { // closed by stop: shutting down
+			s.log.Warningf("Accepting client connection: %v", err)
+		}
+		raw.Close()
 		return
 	}
-	f := os.NewFile(uintptr(fds[1]), "tls-bridge")
-	uc, err := net.FileConn(f) // dups the fd onto Go's poller
-	f.Close()
-	if err != nil {
-		s.log.Warningf("Accepting client connection: %v", err)
-		unix.Close(fds[0])
-		tc.Close()
-		return
-	}
-	c := s.newClient(fds[0], raddr, laddr)
-	if msg := s.admit(c, peer); msg != "" {
-		tc.Write([]byte(msg))
-		tc.Close()
-		uc.Close()
-		unix.Close(fds[0])
-		return
-	}
-	var once sync.Once
-	end := func() {
-		once.Do(func() {
-			tc.Close()
-			uc.Close()
-		})
-	}
-	go pump(uc, tc, end)
-	go pump(tc, uc, end)
+	c := s.newClient(fd, raddr, laddr)
+	c.tls = tconn
+	tconn.handover(c)
 	target := s.loops[int(t.next.Add(1)-1)%len(s.loops)]
 	c.loop = target
-	if !target.post(func() { target.register(c) }) {
+	if msg := s.admit(c, peer); msg != "" {
+		// Refused in TLS, best effort as for a plaintext client.
+		c.wmu.Lock()
+		tc.Write([]byte(msg))
+		c.closeTLSLocked()
+		c.wmu.Unlock()
+		unix.Close(fd)
+		return
+	}
+	if !target.post(func() {
+		target.register(c)
+		// Input that came with the end of the handshake is in the
+		// tls.Conn already, where epoll cannot see it.
+		if !c.closed {
+			c.onReadable()
+		}
+	}) {
 		// The loop has already shut down.
-		end()
-		unix.Close(fds[0])
-		s.mu.Lock()
-		delete(s.clients, c.id)
-		s.mu.Unlock()
+		unix.Close(fd)
+		s.forgetClient(c)
 	}
 }
 
-// pump copies src to dst until either fails, then ends both. No
-// io.Copy: its ReaderFrom/WriterTo shortcuts would only fall back here.
-func pump(dst, src net.Conn, end func()) {
-	defer end()
-	buf := make([]byte, tlsPumpBuf)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
+// forgetClient drops a client admitted but never handed to a loop.
+func (s *Server) forgetClient(c *client) {
+	s.mu.Lock()
+	delete(s.clients, c.id)
+	s.mu.Unlock()
 }
 
 // tcpSockaddr converts a TCP address for protected mode and the
@@ -314,7 +292,11 @@ func buildTLSConfig(c *config.Config) (*tls.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Failed to load private key: %s: %v", keyFile, err)
 	}
-	conf := &tls.Config{Certificates: []tls.Certificate{cert}}
+	// The loop encrypts a batch of replies at once and writes all its
+	// records with one write(2), so the small first records of dynamic
+	// sizing (meant to let a browser start parsing early) only add
+	// per-record overhead.
+	conf := &tls.Config{Certificates: []tls.Certificate{cert}, DynamicRecordSizingDisabled: true}
 	if caFile != "" || caDir != "" {
 		pool, err := loadCAs(caFile, caDir)
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"io"
 	"math/big"
 	"net"
@@ -454,6 +455,13 @@ func TestTLSSettings(t *testing.T) {
 	if st.Version != tls.VersionTLS12 || st.CipherSuite != tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 {
 		t.Fatalf("negotiated %x %x", st.Version, st.CipherSuite)
 	}
+	// The loop's record layer serves TLS 1.2 as well.
+	if r := c.must("SET", "k", strings.Repeat("v", 40000)); r != "+OK\r\n" {
+		t.Fatalf("SET over TLS 1.2 = %q", r)
+	}
+	if r := c.must("STRLEN", "k"); r != ":40000\r\n" {
+		t.Fatalf("STRLEN over TLS 1.2 = %q", r)
+	}
 	conf = p.clientConf(true)
 	conf.MinVersion = tls.VersionTLS13
 	if c, err := dialTLS(t, ts.tls, conf); err == nil {
@@ -558,5 +566,234 @@ func TestTLSCADirAndLimits(t *testing.T) {
 	c2.nc.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if _, err := c2.r.ReadByte(); err != io.EOF {
 		t.Fatalf("killed client read: %v, want EOF", err)
+	}
+}
+
+// trickleConn writes one byte per write(2), so that the server gets TLS
+// records in pieces.
+type trickleConn struct{ net.Conn }
+
+func (c trickleConn) Write(p []byte) (int, error) {
+	for i := range p {
+		if _, err := c.Conn.Write(p[i : i+1]); err != nil {
+			return i, err
+		}
+	}
+	return len(p), nil
+}
+
+// TestTLSPartialInput: the loop keeps a record that arrives in pieces,
+// a command split over records, and input larger than what one readiness
+// event reads (what tls.Conn holds must not wait for the next event).
+func TestTLSPartialInput(t *testing.T) {
+	p := newPKI(t)
+	ts := startTLSServer(t, false, p.args()...)
+	nc, err := net.DialTimeout("tcp", ts.tls, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	tc := tls.Client(trickleConn{nc}, p.clientConf(true))
+	c := &tlsClient{t: t, nc: tc, r: bufio.NewReader(tc)}
+	if r := c.must("SET", "k", "v"); r != "+OK\r\n" {
+		t.Fatalf("SET = %q", r)
+	}
+	cmd := resp.AppendCommandStrings(nil, "GET", "k")
+	for _, part := range [][]byte{cmd[:3], cmd[3:9], cmd[9:]} {
+		if _, err := tc.Write(part); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.nc.SetDeadline(time.Now().Add(5 * time.Second))
+	if b, err := resp.ReadRawReply(c.r); string(b) != "$1\r\nv\r\n" {
+		t.Fatalf("GET over three records = %q, %v", b, err)
+	}
+
+	// Many records in one go, more than a read buffer and a readiness
+	// event's budget.
+	c2, err := dialTLS(t, ts.tls, p.clientConf(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 20000
+	var pipe []byte
+	for i := 0; i < n; i++ {
+		pipe = resp.AppendCommandStrings(pipe, "INCR", "n")
+	}
+	c2.nc.SetDeadline(time.Now().Add(20 * time.Second))
+	go c2.nc.Write(pipe)
+	for i := 1; i <= n; i++ {
+		b, err := resp.ReadRawReply(c2.r)
+		if err != nil || string(b) != ":"+strconv.Itoa(i)+"\r\n" {
+			t.Fatalf("INCR %d = %q, %v", i, b, err)
+		}
+	}
+}
+
+// TestTLSPushes: messages published on other connections and the MONITOR
+// feed reach TLS clients (written from other goroutines than the
+// client's loop), interleaved with their own replies.
+func TestTLSPushes(t *testing.T) {
+	p := newPKI(t)
+	ts := startTLSServer(t, false, p.args()...)
+	sub, err := dialTLS(t, ts.tls, p.clientConf(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := sub.must("SUBSCRIBE", "ch"); !strings.Contains(r, "subscribe") {
+		t.Fatalf("SUBSCRIBE = %q", r)
+	}
+	mon, err := dialTLS(t, ts.tls, p.clientConf(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := mon.must("MONITOR"); r != "+OK\r\n" {
+		t.Fatalf("MONITOR = %q", r)
+	}
+	const pubs, each = 4, 200
+	var wg sync.WaitGroup
+	for i := 0; i < pubs; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			nc, err := net.DialTimeout("tcp", ts.plain, 5*time.Second)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer nc.Close()
+			nc.SetDeadline(time.Now().Add(10 * time.Second))
+			var pipe []byte
+			for j := 0; j < each; j++ {
+				pipe = resp.AppendCommandStrings(pipe, "PUBLISH", "ch", "m")
+			}
+			nc.Write(pipe)
+			r := bufio.NewReader(nc)
+			for j := 0; j < each; j++ {
+				if _, err := resp.ReadRawReply(r); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	sub.nc.SetDeadline(time.Now().Add(10 * time.Second))
+	for i := 0; i < pubs*each; i++ {
+		b, err := resp.ReadRawReply(sub.r)
+		if err != nil || string(b) != "*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$1\r\nm\r\n" {
+			t.Fatalf("message %d = %q, %v", i, b, err)
+		}
+	}
+	wg.Wait()
+	mon.nc.SetDeadline(time.Now().Add(10 * time.Second))
+	for i := 0; i < pubs*each; i++ {
+		b, err := resp.ReadRawReply(mon.r)
+		if err != nil || !strings.Contains(string(b), `"PUBLISH" "ch" "m"`) {
+			t.Fatalf("MONITOR line %d = %q, %v", i, b, err)
+		}
+	}
+}
+
+// TestTLSOutputLimit: a TLS client that does not read its replies is cut
+// off at client-output-buffer-limit, as a plaintext one.
+func TestTLSOutputLimit(t *testing.T) {
+	p := newPKI(t)
+	ts := startTLSServer(t, false, p.args("--client-output-buffer-limit", "normal 1mb 0 0")...)
+	c, err := dialTLS(t, ts.tls, p.clientConf(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.must("SET", "big", strings.Repeat("x", 200<<10))
+	slow, err := dialTLS(t, ts.tls, p.clientConf(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow.must("CLIENT", "SETNAME", "slow")
+	var batch []byte
+	for i := 0; i < 500; i++ { // 100 MB of replies, never read
+		batch = resp.AppendCommandStrings(batch, "GET", "big")
+	}
+	slow.nc.SetDeadline(time.Now().Add(20 * time.Second))
+	go slow.nc.Write(batch) // blocks once the server stops reading it
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Contains(c.must("CLIENT", "LIST"), "name=slow") {
+		if time.Now().After(deadline) {
+			t.Fatal("the TLS client over its output limit is still connected")
+		}
+		if r := c.must("GET", "big"); len(r) < 200<<10 {
+			t.Fatalf("others not served: %q", r[:min(len(r), 40)])
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestTLSProtectedMode: a client from another address than 127.0.0.1 is
+// refused on the TLS port too, with the -DENIED text sent over TLS.
+func TestTLSProtectedMode(t *testing.T) {
+	p := newPKI(t)
+	ts := startTLSServer(t, false, p.args()...)
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}, Timeout: 5 * time.Second}
+	nc, err := tls.DialWithDialer(d, "tcp", ts.tls, p.clientConf(true))
+	if err != nil {
+		var oe *net.OpError
+		if errors.As(err, &oe) && oe.Op == "dial" {
+			t.Skipf("cannot dial from 127.0.0.2: %v", err)
+		}
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(5 * time.Second))
+	b, err := io.ReadAll(nc)
+	if !strings.HasPrefix(string(b), "-DENIED ") || err != nil {
+		t.Fatalf("remote TLS client: %q, %v", b, err)
+	}
+}
+
+// TestTLSShutdown: SHUTDOWN closes the TLS clients (with close_notify).
+func TestTLSShutdown(t *testing.T) {
+	p := newPKI(t)
+	ts := startTLSServer(t, false, p.args()...)
+	idle, err := dialTLS(t, ts.tls, p.clientConf(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idle.must("PING")
+	c, err := dialTLS(t, ts.tls, p.clientConf(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.nc.Write(resp.AppendCommandStrings(nil, "SHUTDOWN", "NOSAVE"))
+	idle.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := idle.r.ReadByte(); err != io.EOF {
+		t.Fatalf("idle TLS client at shutdown: %v, want EOF", err)
+	}
+	select {
+	case err := <-ts.runErr:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("server did not stop")
+	}
+}
+
+// TestTLSHalfClose: commands followed at once by close_notify are still
+// answered before the server closes.
+func TestTLSHalfClose(t *testing.T) {
+	p := newPKI(t)
+	ts := startTLSServer(t, false, p.args()...)
+	c, err := dialTLS(t, ts.tls, p.clientConf(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := c.nc.(*tls.Conn)
+	tc.SetDeadline(time.Now().Add(5 * time.Second))
+	tc.Write(append(resp.AppendCommandStrings(nil, "SET", "k", "v"), resp.AppendCommandStrings(nil, "GET", "k")...))
+	if err := tc.CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(c.r)
+	if string(b) != "+OK\r\n$1\r\nv\r\n" || err != nil {
+		t.Fatalf("after close_notify: %q, %v", b, err)
 	}
 }
