@@ -1,7 +1,7 @@
 package server
 
 import (
-	"hash/fnv"
+	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -85,7 +85,7 @@ type zsetObj struct {
 	pk   []byte // listpack encoding when sl == nil
 	n    int    // elements in pk
 	sl   *zskiplist.List
-	dict map[string]float64
+	dict *kvtable.Table // member -> score (8 bytes), beside sl
 
 	inline  bool    // the record holds pk's encoding, or the key is new: zsetStore writes the whole value
 	own     bool    // pk is this view's private copy
@@ -104,10 +104,10 @@ func (z *zsetObj) Clone() any {
 	if z.sl == nil {
 		return &zsetObj{pk: slices.Clone(z.pk), n: z.n}
 	}
-	n := &zsetObj{sl: zskiplist.New(), dict: make(map[string]float64, len(z.dict))}
+	n := &zsetObj{sl: zskiplist.New(), dict: kvtable.New()}
 	for x := z.sl.First(); x != nil; x = x.Next() {
 		n.sl.Insert(x.Score, x.Member)
-		n.dict[x.Member] = x.Score
+		n.dictSet(x.Member, x.Score)
 	}
 	return n
 }
@@ -116,9 +116,9 @@ func (z *zsetObj) MemoryUsage() int {
 	if z.sl == nil {
 		return 16 + len(z.pk)
 	}
-	n := 64
-	for m := range z.dict {
-		n += 2*len(m) + 120
+	n := 64 + z.dict.MemoryUsage()
+	for x := z.sl.First(); x != nil; x = x.Next() {
+		n += len(x.Member) + 64
 	}
 	return n
 }
@@ -212,12 +212,12 @@ func (z *zsetObj) toSkiplist() {
 		return
 	}
 	z.sl = zskiplist.New()
-	z.dict = make(map[string]float64, z.n)
+	z.dict = kvtable.New()
 	for off := 0; off < len(z.pk); {
 		mb, s, next := z.lpAt(off)
 		m := string(mb)
 		z.sl.Insert(s, m)
-		z.dict[m] = s
+		z.dictSet(m, s)
 		off = next
 	}
 	z.pk, z.n, z.own, z.changed = nil, 0, false, false
@@ -228,8 +228,35 @@ func (z *zsetObj) score(m string) (float64, bool) {
 		off, _, s := z.lpFind(m)
 		return s, off >= 0
 	}
-	s, ok := z.dict[m]
-	return s, ok
+	return z.dictGet(m)
+}
+
+// The dict's values are scores as 8 little-endian bytes.
+
+func (z *zsetObj) dictGet(m string) (float64, bool) {
+	e, ok := z.dict.Get(bytesOf(m))
+	if !ok {
+		return 0, false
+	}
+	return math.Float64frombits(binary.LittleEndian.Uint64(e.Bytes())), true
+}
+
+func (z *zsetObj) dictSet(m string, s float64) {
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], math.Float64bits(s))
+	z.dict.SetBytes(bytesOf(m), 0, 0, b[:], kvtable.NoExpire)
+}
+
+// setScore moves a present member from score cur to s.
+func (z *zsetObj) setScore(m []byte, cur, s float64) {
+	if z.sl == nil {
+		z.removeBytes(m)
+		z.lpInsert(m, s)
+		return
+	}
+	// The skiplist node keeps its member string: no allocation.
+	z.sl.Update(cur, unsafeString(m), s)
+	z.dictSet(unsafeString(m), s)
 }
 
 // insert adds a member known to be absent, converting the encoding first
@@ -240,7 +267,7 @@ func (z *zsetObj) insert(m string, s float64, maxEntries, maxValue int) {
 	}
 	if z.sl != nil {
 		z.sl.Insert(s, m)
-		z.dict[m] = s
+		z.dictSet(m, s)
 		return
 	}
 	z.lpInsert(bytesOf(m), s)
@@ -292,12 +319,12 @@ func (z *zsetObj) remove(m string) bool {
 		z.n--
 		return true
 	}
-	s, ok := z.dict[m]
+	s, ok := z.dictGet(m)
 	if !ok {
 		return false
 	}
 	z.sl.Delete(s, m)
-	delete(z.dict, m)
+	z.dict.Delete(bytesOf(m))
 	return true
 }
 
@@ -307,7 +334,7 @@ func (z *zsetObj) rank(m string) (int, bool) {
 		off, r, _ := z.lpFind(m)
 		return r, off >= 0
 	}
-	s, ok := z.dict[m]
+	s, ok := z.dictGet(m)
 	if !ok {
 		return 0, false
 	}
@@ -663,8 +690,7 @@ func (c *client) zaddGeneric(key []byte, flags int, scores []float64, elems [][]
 			}
 			result, processed = s, true
 			if s != cur {
-				z.removeBytes(m)
-				z.insertBytes(m, s, math.MaxInt, math.MaxInt)
+				z.setScore(m, cur, s)
 				updated++
 			}
 			continue
@@ -1797,12 +1823,6 @@ func (c *client) cmdName(argv [][]byte) string {
 // zscanHash orders members for ZSCAN's cursor over a skiplist: the cursor
 // is the next hash to visit, so an element present all along is returned
 // whatever else changes.
-func zscanHash(m string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(m))
-	return h.Sum64()
-}
-
 func cmdZScan(c *client, argv [][]byte) {
 	cursor, ok := parseCursor(argv[2])
 	if !ok {
@@ -1828,35 +1848,12 @@ func cmdZScan(c *client, argv [][]byte) {
 	if z != nil && z.sl == nil {
 		es = z.entries(0, z.card(), false)
 	} else if z != nil {
-		type hm struct {
-			h uint64
-			e zent
-		}
-		var cand []hm
-		for x := z.sl.First(); x != nil; x = x.Next() {
-			if h := zscanHash(x.Member); h >= cursor {
-				cand = append(cand, hm{h, zent{x.Member, x.Score}})
-			}
-		}
-		slices.SortFunc(cand, func(a, b hm) int {
-			switch {
-			case a.h < b.h:
-				return -1
-			case a.h > b.h:
-				return 1
-			}
-			return 0
+		// The dict's reverse-binary cursor: O(COUNT) per call, with
+		// SCAN's guarantee.
+		next = z.dict.ScanN(cursor, o.count, func(e kvtable.Entry) {
+			sc := math.Float64frombits(binary.LittleEndian.Uint64(e.Bytes()))
+			es = append(es, zent{unsafeString(e.Key()), sc})
 		})
-		k := min(o.count, len(cand))
-		for k < len(cand) && k > 0 && cand[k].h == cand[k-1].h {
-			k++
-		}
-		for _, x := range cand[:k] {
-			es = append(es, x.e)
-		}
-		if k < len(cand) {
-			next = cand[k].h
-		}
 	}
 	if o.pattern != nil {
 		kept := es[:0]

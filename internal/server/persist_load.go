@@ -179,11 +179,11 @@ func objectFromRDB(v *rdb.Value, lim objLimits) (kind kvtable.Kind, obj any, str
 		z.toSkiplist()
 		for i, m := range v.Elems {
 			ms := loadedString(m)
-			if _, dup := z.dict[ms]; dup {
+			if _, dup := z.dictGet(ms); dup {
 				return 0, nil, nil, errDupMember
 			}
 			z.sl.Insert(v.Scores[i], ms)
-			z.dict[ms] = v.Scores[i]
+			z.dictSet(ms, v.Scores[i])
 		}
 		return keyspace.KindZSet, z, nil, nil
 	case rdb.KindHash:

@@ -129,6 +129,14 @@ func randomLevel() int {
 
 // Insert adds (score, member); the member must not be present.
 func (l *List) Insert(score float64, member string) *Node {
+	lv := randomLevel()
+	n := newNode(member, score, lv)
+	l.link(n, lv)
+	return n
+}
+
+// link puts n, a node of level lv not in the list, in its place.
+func (l *List) link(n *Node, lv int) {
 	var update [maxLevel]*Node
 	var rank [maxLevel]int
 	x := l.head
@@ -136,13 +144,12 @@ func (l *List) Insert(score float64, member string) *Node {
 		if i < l.level-1 {
 			rank[i] = rank[i+1]
 		}
-		for nx := x.link(i).next; nx != nil && Less(nx.Score, nx.Member, score, member); nx = x.link(i).next {
+		for nx := x.link(i).next; nx != nil && Less(nx.Score, nx.Member, n.Score, n.Member); nx = x.link(i).next {
 			rank[i] += x.link(i).span
 			x = nx
 		}
 		update[i] = x
 	}
-	lv := randomLevel()
 	if lv > l.level {
 		for i := l.level; i < lv; i++ {
 			rank[i] = 0
@@ -151,7 +158,6 @@ func (l *List) Insert(score float64, member string) *Node {
 		}
 		l.level = lv
 	}
-	n := newNode(member, score, lv)
 	for i := 0; i < lv; i++ {
 		n.link(i).next = update[i].link(i).next
 		update[i].link(i).next = n
@@ -161,6 +167,7 @@ func (l *List) Insert(score float64, member string) *Node {
 	for i := lv; i < l.level; i++ {
 		update[i].link(i).span++
 	}
+	n.prev = nil
 	if update[0] != l.head {
 		n.prev = update[0]
 	}
@@ -170,11 +177,29 @@ func (l *List) Insert(score float64, member string) *Node {
 		l.tail = n
 	}
 	l.length++
-	return n
 }
 
 // Delete removes (score, member); it reports whether it was found.
 func (l *List) Delete(score float64, member string) bool {
+	n, _ := l.unlink(score, member)
+	return n != nil
+}
+
+// Update moves (score, member) to newScore, reusing its node (no
+// allocation), and reports whether it was found.
+func (l *List) Update(score float64, member string, newScore float64) bool {
+	n, lv := l.unlink(score, member)
+	if n == nil {
+		return false
+	}
+	n.Score = newScore
+	l.link(n, lv)
+	return true
+}
+
+// unlink takes (score, member) out of the list and returns its node and
+// level, or nil.
+func (l *List) unlink(score float64, member string) (*Node, int) {
 	var update [maxLevel]*Node
 	x := l.head
 	for i := l.level - 1; i >= 0; i-- {
@@ -185,12 +210,14 @@ func (l *List) Delete(score float64, member string) bool {
 	}
 	x = x.link(0).next
 	if x == nil || x.Score != score || x.Member != member {
-		return false
+		return nil, 0
 	}
+	lv := 0
 	for i := 0; i < l.level; i++ {
 		if update[i].link(i).next == x {
 			update[i].link(i).span += x.link(i).span - 1
 			update[i].link(i).next = x.link(i).next
+			lv = i + 1
 		} else {
 			update[i].link(i).span--
 		}
@@ -204,7 +231,7 @@ func (l *List) Delete(score float64, member string) bool {
 		l.level--
 	}
 	l.length--
-	return true
+	return x, lv
 }
 
 // CountWhile returns how many leading elements satisfy pred, which must be

@@ -21,12 +21,18 @@ func TestAgainstModel(t *testing.T) {
 	present := map[string]float64{}
 	for step := 0; step < 20000; step++ {
 		m := fmt.Sprintf("m%d", r.IntN(300))
-		if s, ok := present[m]; ok && r.IntN(2) == 0 {
+		if s, ok := present[m]; ok && r.IntN(3) == 0 {
 			if !l.Delete(s, m) {
 				t.Fatalf("Delete(%v, %s) not found", s, m)
 			}
 			delete(present, m)
-		} else if !ok {
+		} else if ok {
+			ns := float64(r.IntN(50))
+			if !l.Update(s, m, ns) {
+				t.Fatalf("Update(%v, %s) not found", s, m)
+			}
+			present[m] = ns
+		} else {
 			s := float64(r.IntN(50))
 			l.Insert(s, m)
 			present[m] = s
