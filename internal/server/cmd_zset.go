@@ -922,21 +922,61 @@ func parseScoreRange(minb, maxb []byte) (zscoreRange, bool) {
 	return r, ok1 && ok2
 }
 
+// below is true for the elements ordered before r, upTo for those before
+// or in it: both hold for a prefix of the set.
+func (r zscoreRange) below(s float64, _ string) bool {
+	if r.minEx {
+		return s <= r.min
+	}
+	return s < r.min
+}
+
+func (r zscoreRange) upTo(s float64, _ string) bool {
+	if r.maxEx {
+		return s < r.max
+	}
+	return s <= r.max
+}
+
 // ranks returns the rank interval [start, end) of the elements in r.
 func (r zscoreRange) ranks(z *zsetObj) (int, int) {
-	start := z.countWhile(func(s float64, _ string) bool {
-		if r.minEx {
-			return s <= r.min
-		}
-		return s < r.min
-	})
-	end := z.countWhile(func(s float64, _ string) bool {
-		if r.maxEx {
-			return s < r.max
-		}
-		return s <= r.max
-	})
+	start := z.countWhile(r.below)
+	end := z.countWhile(r.upTo)
 	return start, max(start, end)
+}
+
+// collect is ZRANGEBYSCORE's walk over a skiplist, as Redis's: one descent
+// to the first (or, rev, last) element in r, then a walk that skips
+// offset elements and takes at most limit (negative: all), without
+// computing ranks.
+func (r zscoreRange) collect(sl *zskiplist.List, rev bool, offset, limit int64) []zent {
+	if offset < 0 {
+		return nil
+	}
+	var es []zent
+	if limit > 0 {
+		es = make([]zent, 0, min(limit, 64))
+	}
+	if rev {
+		x := sl.LastWhile(r.upTo)
+		for ; x != nil && offset > 0 && !r.below(x.Score, x.Member); offset-- {
+			x = x.Prev()
+		}
+		for ; x != nil && limit != 0 && !r.below(x.Score, x.Member); x = x.Prev() {
+			es = append(es, zent{x.Member, x.Score})
+			limit--
+		}
+		return es
+	}
+	x := sl.FirstNot(r.below)
+	for ; x != nil && offset > 0 && r.upTo(x.Score, x.Member); offset-- {
+		x = x.Next()
+	}
+	for ; x != nil && limit != 0 && r.upTo(x.Score, x.Member); x = x.Next() {
+		es = append(es, zent{x.Member, x.Score})
+		limit--
+	}
+	return es
 }
 
 // zlexBound is one end of a lex range.
@@ -1168,6 +1208,10 @@ func (c *client) zrangeGeneric(argv [][]byte, dst []byte, keyIdx int, kind int, 
 				es = z.entries(s, e, rev)
 			}
 		default:
+			if kind == zscoreRangeKind && z.sl != nil {
+				es = sr.collect(z.sl, rev, offset, limit)
+				break
+			}
 			var s, e int
 			if kind == zscoreRangeKind {
 				s, e = sr.ranks(z)

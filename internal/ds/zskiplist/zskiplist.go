@@ -248,6 +248,31 @@ func (l *List) CountWhile(pred func(score float64, member string) bool) int {
 	return n
 }
 
+// FirstNot returns the first node for which pred, true for a prefix of
+// the list, is false, or nil: one descent.
+func (l *List) FirstNot(pred func(score float64, member string) bool) *Node {
+	return l.lastWhile(pred).link(0).next
+}
+
+// LastWhile returns the last node for which pred, true for a prefix of
+// the list, holds, or nil: one descent.
+func (l *List) LastWhile(pred func(score float64, member string) bool) *Node {
+	if x := l.lastWhile(pred); x != l.head {
+		return x
+	}
+	return nil
+}
+
+func (l *List) lastWhile(pred func(score float64, member string) bool) *Node {
+	x := l.head
+	for i := l.level - 1; i >= 0; i-- {
+		for nx := x.link(i).next; nx != nil && pred(nx.Score, nx.Member); nx = x.link(i).next {
+			x = nx
+		}
+	}
+	return x
+}
+
 // FirstFrom returns the first node whose score is >= score, or nil: one
 // descent, for walks over a score range that need no ranks.
 func (l *List) FirstFrom(score float64) *Node {
