@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/taconite/taconite/internal/command"
+	"github.com/taconite/taconite/internal/config"
 	"github.com/taconite/taconite/internal/rerr"
 )
 
@@ -168,9 +169,6 @@ func (s *Server) dispatch(c *client, argv [][]byte) bool {
 	l.mark = time.Since(l.now)
 	dur := l.mark - start
 	s.recordCall(l, c, cmd, argv, dur)
-	if s.monitorCount.Load() > 0 && cmd.Flags&(command.FlagSkipMonitor|command.FlagAdmin) == 0 {
-		s.feedMonitors(c, argv)
-	}
 	c.lastCmd.Store(cmd)
 	return true
 }
@@ -189,7 +187,11 @@ func (s *Server) recordCall(l *loop, c *client, cmd *command.Command, argv [][]b
 		st.failed.Add(1)
 	}
 	if cmd.Flags&command.FlagSkipSlowlog == 0 {
-		s.slowlog.maybeAdd(s, c, argv, dur)
+		// The threshold is checked here first so that only a command the
+		// slow log keeps pays for hiding its passwords.
+		if limit := s.slowlogSlower.Load(); limit >= 0 && dur.Microseconds() >= limit {
+			s.slowlog.maybeAdd(s, c, redactArgs(cmd, argv), dur)
+		}
 	}
 	if int64(dur) >= s.latencyMon.threshold.Load() {
 		s.latencyAdd(commandLatencyEvent(cmd), dur)
@@ -206,6 +208,9 @@ func (s *Server) exec(c *client, h *handler, argv [][]byte, mask uint64, hintKey
 		// busy get here, and they run under the script's locks.
 		s.ks.Begin(&c.tx, c.db, s.ks.AllShards(), now)
 		h.fn(c, argv)
+		if s.monitored(c) && feedsMonitorAfter(h.cmd) {
+			s.feedMonitors(c, c.raddr, h.cmd, argv)
+		}
 		return
 	}
 	if !s.lockFor(c, h, mask) {
@@ -229,8 +234,134 @@ func (s *Server) exec(c *client, h *handler, argv [][]byte, mask uint64, hintKey
 		c.tx.HintShard(hintKey, bits.TrailingZeros64(mask))
 	}
 	before, outBefore := c.dirtyN, len(c.out)
+	mon := s.monitored(c)
+	if mon && feedsMonitorBefore(h.cmd) {
+		s.feedMonitors(c, c.raddr, h.cmd, argv)
+	}
 	h.fn(c, argv)
 	s.afterCommand(c, h, argv, before, outBefore)
+	// Still under the command's locks, so that MONITOR shows commands on
+	// the same keys in the order they ran. EXEC feeds its own line: it
+	// runs its queue under locks of its own, released by now.
+	if mon && feedsMonitorAfter(h.cmd) && h.cmd.Name != "exec" {
+		s.feedMonitors(c, c.raddr, h.cmd, argv)
+	}
+}
+
+// monitored reports whether what c runs now goes to MONITOR clients. As
+// in Redis, nothing does while the AOF loads (its replay client, id -1),
+// and a blocked command run again once its keys are ready was shown when
+// it first ran. With nobody monitoring it costs one atomic load.
+func (s *Server) monitored(c *client) bool {
+	return s.monitorCount.Load() > 0 && c.id != -1 && c.retryWait == nil
+}
+
+// feedsMonitorBefore reports whether cmd goes to MONITOR before it runs:
+// the script commands (EVAL, EVALSHA, FCALL and their _RO forms, the only
+// ones flagged skip_monitor) are shown first, as in Redis, so that the
+// commands the script runs follow them.
+func feedsMonitorBefore(cmd *command.Command) bool {
+	return cmd.Flags&command.FlagSkipMonitor != 0
+}
+
+// feedsMonitorAfter reports whether cmd goes to MONITOR once it has run:
+// every command but the script commands (shown before) and the admin ones
+// (CONFIG, DEBUG, MONITOR…), which Redis never shows.
+func feedsMonitorAfter(cmd *command.Command) bool {
+	return cmd.Flags&(command.FlagSkipMonitor|command.FlagAdmin) == 0
+}
+
+// redactArgs returns argv as MONITOR and the slow log show it: with the
+// passwords (and usernames) Redis 7.0 replaces by "(redacted)" hidden, in
+// a copy. Redis hides an argument once the command's own parsing reaches
+// it, so an argument after a syntax error stays visible; this follows the
+// same parsing. One difference: when a HELLO with several AUTH options
+// fails authentication, Redis stops at the failing one and leaves the
+// later ones visible, while here every AUTH pair is hidden (which one
+// failed is not known after the fact).
+func redactArgs(cmd *command.Command, argv [][]byte) [][]byte {
+	var hide []int
+	switch cmd.Name {
+	case "auth":
+		// AUTH [username] password: more arguments are a syntax error,
+		// refused before anything is hidden.
+		if len(argv) <= 3 {
+			for i := 1; i < len(argv); i++ {
+				hide = append(hide, i)
+			}
+		}
+	case "hello":
+		hide = helloSecrets(argv)
+	case "migrate":
+		hide = migrateSecrets(argv)
+	case "config|set":
+		// Every sensitive parameter's value, even past an unknown or
+		// refused one; an odd count is refused before.
+		if len(argv) >= 4 && len(argv)%2 == 0 {
+			for i := 2; i+1 < len(argv); i += 2 {
+				if config.IsSensitive(string(argv[i])) {
+					hide = append(hide, i+1)
+				}
+			}
+		}
+	}
+	if len(hide) == 0 {
+		return argv
+	}
+	out := append([][]byte(nil), argv...)
+	for _, i := range hide {
+		out[i] = []byte(redacted)
+	}
+	return out
+}
+
+// redacted replaces a hidden argument.
+const redacted = "(redacted)"
+
+// helloSecrets lists the arguments of HELLO's AUTH options, walking the
+// options as HELLO does until one is malformed.
+func helloSecrets(argv [][]byte) []int {
+	if len(argv) < 2 {
+		return nil
+	}
+	if v, ok := parseInt(argv[1]); !ok || v < 2 || v > 3 {
+		return nil
+	}
+	var hide []int
+	for j := 2; j < len(argv); j++ {
+		more := len(argv) - j - 1
+		switch {
+		case eq(argv[j], "auth") && more >= 2:
+			hide = append(hide, j+1, j+2)
+			j += 2
+		case eq(argv[j], "setname") && more >= 1 && validClientName(argv[j+1]):
+			j++
+		default:
+			return hide
+		}
+	}
+	return hide
+}
+
+// migrateSecrets lists the arguments of MIGRATE's AUTH and AUTH2 options,
+// walking the options as MIGRATE does until KEYS or a malformed one.
+func migrateSecrets(argv [][]byte) []int {
+	var hide []int
+	for j := 6; j < len(argv); j++ {
+		more := len(argv) - j - 1
+		switch {
+		case eq(argv[j], "copy"), eq(argv[j], "replace"):
+		case eq(argv[j], "auth") && more >= 1:
+			hide = append(hide, j+1)
+			j++
+		case eq(argv[j], "auth2") && more >= 2:
+			hide = append(hide, j+1, j+2)
+			j += 2
+		default:
+			return hide
+		}
+	}
+	return hide
 }
 
 // afterCommand does, still under the command's shard locks, what must

@@ -269,6 +269,10 @@ func (r *scriptRunner) Call(dst []byte, argv [][]byte, proto int) []byte {
 	// (commandstats, histogram, slow log, latency monitor).
 	c.loop.stats.commands.Add(1)
 	s.recordCall(c.loop, sc, cmd, argv, time.Since(start))
+	// MONITOR shows it after the script's own line, as "[db lua]".
+	if s.monitored(c) && feedsMonitorAfter(cmd) {
+		s.feedMonitors(sc, "lua", cmd, argv)
+	}
 	c.tx.Ready = append(c.tx.Ready, sc.tx.Ready...)
 	out := sc.out
 	sc.out = nil

@@ -81,21 +81,51 @@ func (s *Server) removeMonitor(c *client) {
 	s.mu.Unlock()
 }
 
-// feedMonitors sends a command to every MONITOR client, formatted as
-// Redis does: +<unix.micro> [db addr] "arg" "arg"…
-func (s *Server) feedMonitors(c *client, argv [][]byte) {
+// feedMonitors sends one command c ran to every MONITOR client but c,
+// formatted as Redis 7.0 does:
+//
+//	+<unix seconds>.<microseconds> [<db> <addr>] "arg" "arg"…
+//
+// db is c's database once the command has run (SELECT shows the one it
+// selected). addr is c's address, or "lua" for a command a script ran.
+// Passwords are hidden as Redis hides them (redactArgs); cmd nil shows
+// argv as it is. Callers check monitored first, so that nobody pays for
+// this while nobody monitors.
+func (s *Server) feedMonitors(c *client, addr string, cmd *command.Command, argv [][]byte) {
+	if cmd != nil {
+		argv = redactArgs(cmd, argv)
+	}
 	now := time.Now()
-	var b []byte
+	n := 32 + len(addr)
+	for _, a := range argv {
+		n += len(a) + 3
+	}
+	b := make([]byte, 0, n)
 	b = append(b, '+')
 	b = strconv.AppendInt(b, now.Unix(), 10)
-	b = append(b, fmt.Sprintf(".%06d [%d %s]", now.Nanosecond()/1000, c.db, c.raddr)...)
+	b = append(b, '.')
+	us := now.Nanosecond() / 1000
+	for d := 100000; d > 1; d /= 10 {
+		if us < d {
+			b = append(b, '0')
+		}
+	}
+	b = strconv.AppendInt(b, int64(us), 10)
+	b = append(b, " ["...)
+	b = strconv.AppendInt(b, int64(c.db), 10)
+	b = append(b, ' ')
+	b = append(b, addr...)
+	b = append(b, ']')
 	for _, a := range argv {
 		b = append(b, ' ')
 		b = resp.AppendRepr(b, a)
 	}
 	b = append(b, '\r', '\n')
+	// Server.mu is a leaf lock: the monitors are collected under it and
+	// written to after it is released.
+	var few [8]*client
+	mons := few[:0]
 	s.mu.Lock()
-	mons := make([]*client, 0, len(s.monitors))
 	for _, m := range s.monitors {
 		if m != c {
 			mons = append(mons, m)

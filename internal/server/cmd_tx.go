@@ -177,9 +177,16 @@ func cmdUnwatch(c *client, argv [][]byte) {
 // it locks here the union of the queued commands' and the watched keys'
 // shards, for the whole queue.
 func cmdExec(c *client, argv [][]byte) {
+	s := c.s
+	// MONITOR shows EXEC after the commands it ran (the gate leaves EXEC
+	// to feed its own line, under the queue's locks).
+	mon := s.monitored(c)
 	m := c.multi
 	if m == nil {
 		c.replyError(rerr.ExecWithoutMulti)
+		if mon {
+			s.feedMonitors(c, c.raddr, nil, argv)
+		}
 		return
 	}
 	defer c.endMultiAfterExec(m)
@@ -188,9 +195,11 @@ func cmdExec(c *client, argv [][]byte) {
 	if m.aborted {
 		c.unwatchAll()
 		c.replyError(rerr.ExecAbort)
+		if mon {
+			s.feedMonitors(c, c.raddr, nil, argv)
+		}
 		return
 	}
-	s := c.s
 	mask := m.mask
 	for _, w := range c.watched {
 		mask |= 1 << uint(s.ks.ShardOf([]byte(w.key.key)))
@@ -201,6 +210,9 @@ func cmdExec(c *client, argv [][]byte) {
 	now := c.loop.now.Add(c.loop.mark)
 	s.ks.Lock(mask)
 	defer func() {
+		if mon {
+			s.feedMonitors(c, c.raddr, nil, argv)
+		}
 		c.noBlock = false
 		s.ks.Unlock(mask)
 	}()
@@ -237,6 +249,9 @@ func cmdExec(c *client, argv [][]byte) {
 			s.snapshotBeforeCommand(c, q.h, q.argv, mask) // a running BGSAVE keeps its instant
 		}
 		before, outBefore := c.dirtyN, len(c.out)
+		if mon && feedsMonitorBefore(q.cmd) {
+			s.feedMonitors(c, c.raddr, q.cmd, q.argv)
+		}
 		start := time.Now()
 		q.h.fn(c, q.argv)
 		s.afterCommand(c, q.h, q.argv, before, outBefore)
@@ -244,6 +259,11 @@ func cmdExec(c *client, argv [][]byte) {
 		// Redis: commandstats, histogram, slow log, latency monitor.
 		c.loop.stats.commands.Add(1)
 		s.recordCall(c.loop, c, q.cmd, q.argv, time.Since(start))
+		// As in Redis, MONITOR shows each queued command as it runs,
+		// with this client's address, and EXEC after them.
+		if mon && feedsMonitorAfter(q.cmd) {
+			s.feedMonitors(c, c.raddr, q.cmd, q.argv)
+		}
 	}
 	c.errored = false
 }
