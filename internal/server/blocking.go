@@ -162,9 +162,14 @@ func (s *Server) unregister(w *waiter) bool {
 	return found
 }
 
-// wakeReady hands the waiters of keys that became ready to their loops,
-// oldest first. Called by the gate after the writing command, with no
-// shard lock held.
+// wakeReady hands waiters of keys that became ready to their loops. For
+// the commands that consume what they find (the pops, XREADGROUP), only
+// the oldest waiter of each key is handed over; when its command has run
+// (served or not, or gone), retryBlocked passes the key on to the next
+// (wakeNext). So waiters are served first-in first-out even when they
+// live on different loops, where handing them all over at once would let
+// the loops race. XREAD consumes nothing: all its waiters go at once.
+// Called by the gate after the writing command, with no shard lock held.
 func (s *Server) wakeReady(ready []keyspace.ReadyKey) {
 	r := &s.blocked
 	var woken []*waiter
@@ -173,6 +178,9 @@ func (s *Server) wakeReady(ready []keyspace.ReadyKey) {
 		k := blockKey{db: rk.DB, key: rk.Key}
 		for _, w := range r.keys[k] {
 			woken = append(woken, w)
+			if !w.shares() {
+				break
+			}
 		}
 	}
 	// A waiter on several ready keys is woken once; each is removed from
@@ -210,9 +218,30 @@ func (s *Server) wakeReady(ready []keyspace.ReadyKey) {
 	}
 }
 
+// shares reports whether the waiter's command leaves what it finds for
+// the others (XREAD), so that all its key's waiters can be woken at once.
+func (w *waiter) shares() bool { return len(w.argv) > 0 && eq(w.argv[0], "xread") }
+
+// wakeNext passes w's keys on to their next waiters, once w's woken
+// command has run: any data it left is theirs, in order. A waiter that
+// finds nothing blocks again, keeping its place.
+func (s *Server) wakeNext(w *waiter) {
+	if w.shares() {
+		return
+	}
+	ready := make([]keyspace.ReadyKey, len(w.keys))
+	for i, k := range w.keys {
+		ready[i] = keyspace.ReadyKey{DB: k.db, Key: k.key}
+	}
+	s.wakeReady(ready)
+}
+
 // retryBlocked runs a woken waiter's command again on its loop.
 func (c *client) retryBlocked(w *waiter) {
 	if c.blocked != w || c.closed {
+		// Gone meanwhile (timeout, CLIENT UNBLOCK, disconnection): the
+		// key goes to the next waiter.
+		c.s.wakeNext(w)
 		return
 	}
 	c.blocked = nil
@@ -222,10 +251,11 @@ func (c *client) retryBlocked(w *waiter) {
 	c.s.dispatch(c, w.argv)
 	c.retryWait = nil
 	if c.blocked == nil {
-		// Served: the wait is over.
+		// Served: the wait is over, and what is left goes on.
 		if w.timer != nil {
 			w.timer.Stop()
 		}
+		c.s.wakeNext(w)
 		c.resumeAfterWait()
 	}
 }

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -129,7 +130,7 @@ func TestDisconnectWhileBlockedLeavesNothing(t *testing.T) {
 func waitBlocked(t *testing.T, s *servertest.Server, n int) {
 	t.Helper()
 	c := s.Dial(t)
-	want := "blocked_clients:" + string(rune('0'+n)) + "\r\n"
+	want := "blocked_clients:" + strconv.Itoa(n) + "\r\n"
 	deadline := time.Now().Add(5 * time.Second)
 	for !strings.Contains(c.Do("INFO", "clients"), want) {
 		if time.Now().After(deadline) {
@@ -148,5 +149,45 @@ func TestBZPopMinWakes(t *testing.T) {
 	s.Dial(t).Do("ZADD", "z", "2", "b", "1", "a")
 	if got := w.ReadRaw(); got != "*3\r\n$1\r\nz\r\n$1\r\na\r\n$1\r\n1\r\n" {
 		t.Fatalf("BZPOPMIN: %q", got)
+	}
+}
+
+// Waiters on one key are served first-in first-out even when they live on
+// different event loops: one push of many elements gives the i-th waiter
+// the i-th element, and a waiter that left meanwhile passes its turn on.
+func TestBlockedFIFOAcrossLoops(t *testing.T) {
+	s := servertest.Start(t, "--io-threads", "4")
+	const n = 12
+	ws := make([]*servertest.Conn, n)
+	for i := range ws {
+		ws[i] = s.Dial(t)
+		ws[i].Send(resp.AppendCommandStrings(nil, "BLPOP", "q", "0"))
+		waitBlocked(t, s, i+1)
+	}
+	gone := s.Dial(t)
+	gone.Send(resp.AppendCommandStrings(nil, "BLPOP", "q", "0"))
+	waitBlocked(t, s, n+1)
+	for round := 0; round < 3; round++ {
+		args := []string{"RPUSH", "q"}
+		for i := 0; i < n; i++ {
+			args = append(args, strings.Repeat("x", i+1))
+		}
+		p := s.Dial(t)
+		if round == 0 {
+			// The waiter after the first twelve disconnects; its turn
+			// must not swallow the key.
+			gone.Close()
+		}
+		p.Do(args...)
+		for i, w := range ws {
+			want := "*2\r\n$1\r\nq\r\n" + string(resp.AppendBulkString(nil, strings.Repeat("x", i+1)))
+			if got := w.ReadRaw(); got != want {
+				t.Fatalf("round %d: waiter %d got %q, want %q", round, i, got, want)
+			}
+		}
+		for i, w := range ws {
+			w.Send(resp.AppendCommandStrings(nil, "BLPOP", "q", "0"))
+			waitBlocked(t, s, i+1) // registered in this order
+		}
 	}
 }
