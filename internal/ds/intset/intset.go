@@ -4,7 +4,10 @@
 // the tail, which is cheap at the sizes this encoding is used for.
 package intset
 
-import "sort"
+import (
+	"fmt"
+	"sort"
+)
 
 // Set is a sorted slice of distinct integers. The zero value is empty.
 type Set struct {
@@ -80,4 +83,14 @@ func (s *Set) Bytes() int {
 		}
 	}
 	return 8 + w*len(s.v)
+}
+
+// Check verifies the invariant: members strictly ascending. For tests.
+func (s *Set) Check() error {
+	for i := 1; i < len(s.v); i++ {
+		if s.v[i-1] >= s.v[i] {
+			return fmt.Errorf("members %d and %d out of order: %d, %d", i-1, i, s.v[i-1], s.v[i])
+		}
+	}
+	return nil
 }

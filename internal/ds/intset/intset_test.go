@@ -1,6 +1,9 @@
 package intset
 
-import "testing"
+import (
+	"math/rand/v2"
+	"testing"
+)
 
 func TestAddRemoveOrder(t *testing.T) {
 	var s Set
@@ -26,5 +29,33 @@ func TestAddRemoveOrder(t *testing.T) {
 	}
 	if s.Bytes() != 8+2*3 {
 		t.Fatalf("bytes %d", s.Bytes())
+	}
+}
+
+// TestAgainstModel runs random adds and removes against a map, checking
+// the invariant and the contents as it goes.
+func TestAgainstModel(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var s Set
+	model := map[int64]bool{}
+	for step := 0; step < 20000; step++ {
+		x := r.Int64N(200) - 100
+		if r.IntN(2) == 0 {
+			if s.Add(x) == model[x] {
+				t.Fatalf("Add(%d) disagrees", x)
+			}
+			model[x] = true
+		} else {
+			if s.Remove(x) != model[x] {
+				t.Fatalf("Remove(%d) disagrees", x)
+			}
+			delete(model, x)
+		}
+		if err := s.Check(); err != nil {
+			t.Fatal(err)
+		}
+		if s.Len() != len(model) {
+			t.Fatalf("len %d, model %d", s.Len(), len(model))
+		}
 	}
 }

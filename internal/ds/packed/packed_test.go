@@ -56,6 +56,9 @@ func TestPairsModel(t *testing.T) {
 
 func check(t *testing.T, b []byte, model [][2]string) {
 	t.Helper()
+	if err := Check(b, true); err != nil {
+		t.Fatal(err)
+	}
 	if Count(b) != 2*len(model) {
 		t.Fatalf("count %d, model %d pairs", Count(b), len(model))
 	}
@@ -109,5 +112,15 @@ func TestScores(t *testing.T) {
 	}
 	if n := ScoreSize(99); n != 2 {
 		t.Fatalf("99 takes %d bytes", n)
+	}
+}
+
+func TestCheckFindsDamage(t *testing.T) {
+	b := AppendPair(nil, []byte("field"), []byte("value"))
+	if err := Check(b, true); err != nil {
+		t.Fatal(err)
+	}
+	if Check(b[:len(b)-1], true) == nil || Check(Append(b, []byte("x")), true) == nil || Check([]byte{0x80}, false) == nil {
+		t.Fatal("damage not found")
 	}
 }

@@ -40,6 +40,9 @@ func TestAgainstModel(t *testing.T) {
 		if step%97 != 0 {
 			continue
 		}
+		if err := l.Check(); err != nil {
+			t.Fatalf("step %d: %v", step, err)
+		}
 		model = model[:0]
 		for m, s := range present {
 			model = append(model, pair{s, m})
