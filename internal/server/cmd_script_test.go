@@ -85,7 +85,11 @@ func TestScriptBusyFunctionKill(t *testing.T) {
 }
 
 func TestScriptUnkillableAfterWrite(t *testing.T) {
-	_, a, b, _ := startScriptServer(t)
+	// A longer busy-reply-threshold than the other tests: the script's
+	// first command must run before SCRIPT KILL is accepted at all, even
+	// under the race detector on a loaded machine.
+	s := servertest.Start(t, "--io-threads", "3", "--busy-reply-threshold", "400")
+	a, b := s.Dial(t), s.Dial(t)
 	// A bounded loop after a write: SCRIPT KILL must refuse while it runs.
 	a.Send(resp.AppendCommandStrings(nil, "EVAL", "redis.call('set','w','1') local i = 0 while i < 20000000 do i = i + 1 end return i", "0"))
 	var got string
