@@ -7,8 +7,11 @@
 #   REDIS_ARGS     extra arguments for the reference server (word-split)
 #   GO             go command (default: go on PATH, else /usr/local/go/bin/go)
 #   KEEP=1         keep the work directory (logs, raw results) even on success
+#   BENCH_TLS=1    TLS mode (bench/tls.sh): see tls_init
+#   TLS_CLIENT_ARGS  extra redis-cli/redis-benchmark arguments in TLS mode (word-split)
 #
-# Servers always get: --port P --bind 127.0.0.1 --save "" --appendonly no,
+# Servers always get: --port P --bind 127.0.0.1 --save "" --appendonly no
+# (in TLS mode --port 0 --tls-port P and the tls-* files instead of --port P),
 # run with their own empty working directory, and are stopped by PID.
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -24,6 +27,10 @@ declare -A SIDE_NAME=([T]=taconite [R]=redis)
 declare -A SIDE_PID=() SIDE_PORT=() SIDE_BIN=()
 
 WORK=$(mktemp -d /tmp/taconite-bench.XXXXXX)
+
+# Client and server arguments of TLS mode; empty otherwise (tls_init).
+TLS_CLI=()
+TLS_SERVER=()
 _bench_failed=1
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -82,13 +89,54 @@ machine_note() {
 	fi
 }
 
-# need_tools: check the redis client tools exist.
+# need_tools: check the redis client tools exist; set up TLS mode if BENCH_TLS=1.
 need_tools() {
 	machine_note start >&2
 	local t
 	for t in "$REDIS_CLI" "$REDIS_BENCH" "$REDIS_BIN" awk ss; do
 		command -v "$t" >/dev/null 2>&1 || die "missing tool: $t"
 	done
+	if [[ ${BENCH_TLS:-0} == 1 ]]; then tls_init; fi
+}
+
+# tls_init: TLS mode. Generates a CA and a server certificate for 127.0.0.1/localhost
+# (EC P-256, openssl) in $WORK/tls; from then on start_server gives both servers the
+# same TLS settings (--port 0 --tls-port P --tls-cert-file --tls-key-file
+# --tls-ca-cert-file --tls-auth-clients no) and every client connects with
+# --tls --cacert (plus TLS_CLIENT_ARGS).
+tls_init() {
+	local d=$WORK/tls extra=()
+	command -v openssl >/dev/null 2>&1 || die "missing tool: openssl"
+	mkdir -p "$d"
+	{
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+			-subj "/CN=taconite bench CA" -keyout "$d/ca.key" -out "$d/ca.crt" &&
+			openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+				-subj "/CN=localhost" -keyout "$d/server.key" -out "$d/server.csr" &&
+			printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$d/san.cnf" &&
+			openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
+				-CAcreateserial -days 2 -extfile "$d/san.cnf" -out "$d/server.crt"
+	} >"$d/openssl.log" 2>&1 || die "generating the certificates failed: $d/openssl.log"
+	TLS_SERVER=(--tls-cert-file "$d/server.crt" --tls-key-file "$d/server.key"
+		--tls-ca-cert-file "$d/ca.crt" --tls-auth-clients no)
+	read -r -a extra <<<"${TLS_CLIENT_ARGS:-}"
+	TLS_CLI=(--tls --cacert "$d/ca.crt" "${extra[@]}")
+	log "TLS mode: certificates in $d, client arguments: ${TLS_CLI[*]}"
+}
+
+# tls_session SIDE: "protocol cipher" an OpenSSL client negotiates with the server, with
+# the suites TLS_CLIENT_ARGS may have set for the clients.
+tls_session() {
+	local out i opts=()
+	for ((i = 0; i + 1 < ${#TLS_CLI[@]}; i++)); do
+		case ${TLS_CLI[i]} in
+		--tls-ciphersuites) opts+=(-ciphersuites "${TLS_CLI[i + 1]}") ;;
+		--tls-ciphers) opts+=(-cipher "${TLS_CLI[i + 1]}") ;;
+		esac
+	done
+	out=$(openssl s_client -connect "127.0.0.1:${SIDE_PORT[$1]}" -CAfile "$WORK/tls/ca.crt" \
+		"${opts[@]}" -brief </dev/null 2>&1) || true
+	awk -F': *' '/^Protocol version/ { p = $2 } /^Ciphersuite/ { c = $2 } END { print p, c }' <<<"$out"
 }
 
 # resolve_taconite: sets SIDE_BIN[T], building ./cmd/taconite unless TACONITE_BIN is set.
@@ -127,28 +175,31 @@ free_port() {
 cli() { # cli SIDE args...
 	local side=$1
 	shift
-	"$REDIS_CLI" -h 127.0.0.1 -p "${SIDE_PORT[$side]}" "$@"
+	"$REDIS_CLI" "${TLS_CLI[@]}" -h 127.0.0.1 -p "${SIDE_PORT[$side]}" "$@"
 }
 
 # start_server SIDE: start on a free port with a fresh empty dir; wait for PING.
 start_server() {
-	local side=$1 name=${SIDE_NAME[$1]} bin=${SIDE_BIN[$1]} attempt port dir pid extra i
+	local side=$1 name=${SIDE_NAME[$1]} bin=${SIDE_BIN[$1]} attempt port dir pid extra i ports
 	# sides whose name starts with T are Taconite instances, the others the reference
 	if [[ $side == T* ]]; then extra=${TACONITE_ARGS:-}; else extra=${REDIS_ARGS:-}; fi
 	for attempt in 1 2 3 4 5; do
 		port=$(free_port)
 		dir=$WORK/$name.$port
 		mkdir -p "$dir"
+		ports=(--port "$port")
+		if ((${#TLS_SERVER[@]})); then ports=(--port 0 --tls-port "$port" "${TLS_SERVER[@]}"); fi
 		# shellcheck disable=SC2086
-		(cd "$dir" && exec "$bin" --port "$port" --bind 127.0.0.1 --save "" --appendonly no $extra) \
+		(cd "$dir" && exec "$bin" "${ports[@]}" --bind 127.0.0.1 --save "" --appendonly no $extra) \
 			>"$dir/server.log" 2>&1 &
 		pid=$!
 		SIDE_PID[$side]=$pid
 		SIDE_PORT[$side]=$port
 		for i in $(seq 1 100); do
 			kill -0 "$pid" 2>/dev/null || break
-			if [[ $("$REDIS_CLI" -h 127.0.0.1 -p "$port" PING 2>/dev/null) == PONG ]]; then
+			if [[ $("$REDIS_CLI" "${TLS_CLI[@]}" -h 127.0.0.1 -p "$port" PING 2>/dev/null) == PONG ]]; then
 				log "$name started: pid $pid port $port ($bin)"
+				if ((${#TLS_SERVER[@]})); then log "$name TLS session: $(tls_session "$side")"; fi
 				return 0
 			fi
 			sleep 0.1
@@ -204,7 +255,7 @@ gen_strings() {
 # pipe_load SIDE: feed RESP on stdin through redis-cli --pipe; die on errors.
 pipe_load() {
 	local side=$1 out
-	out=$("$REDIS_CLI" -h 127.0.0.1 -p "${SIDE_PORT[$side]}" --pipe 2>&1) || {
+	out=$("$REDIS_CLI" "${TLS_CLI[@]}" -h 127.0.0.1 -p "${SIDE_PORT[$side]}" --pipe 2>&1) || {
 		echo "$out" >&2
 		die "redis-cli --pipe into ${SIDE_NAME[$side]} failed"
 	}
@@ -248,7 +299,7 @@ run_bench() {
 	if [[ -n $cmd ]]; then
 		read -r -a sel <<<"$cmd"
 	fi
-	out=$(timeout 300 "$REDIS_BENCH" -h 127.0.0.1 -p "${SIDE_PORT[$side]}" \
+	out=$(timeout 300 "$REDIS_BENCH" "${TLS_CLI[@]}" -h 127.0.0.1 -p "${SIDE_PORT[$side]}" \
 		-c "${CLIENTS:-50}" -d "${DATASIZE:-64}" -r "${RANGE:-100000}" \
 		-P "$p" -n "$n" --csv "$@" "${sel[@]}" 2>"$WORK/bench.err") || true
 	line=$(grep -v '^"test"' <<<"$out" | grep '^"' | tail -1 | tr -d '"')

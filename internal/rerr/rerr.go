@@ -417,3 +417,17 @@ func MigrateTarget(msg string) string {
 func LatencyNoSamples(event []byte) string {
 	return Clean("ERR No samples available for event '" + string(cstr(event)) + "'")
 }
+
+// ---- CONFIG SET of the listeners (port, tls-port, bind) ----
+
+// The reasons CONFIG SET gives when a new value cannot be applied; the
+// config package puts "ERR CONFIG SET failed (possibly related to
+// argument 'name') - " in front.
+const (
+	// ConfigListenFailed: port or tls-port could not be bound.
+	ConfigListenFailed = "Unable to listen on this port. Check server logs."
+	// ConfigBindFailed: one of the new bind addresses could not be bound.
+	ConfigBindFailed = "Failed to bind to specified addresses."
+	// ConfigTLSFailed: the tls-* files or settings do not load.
+	ConfigTLSFailed = "Unable to update TLS configuration. Check server logs."
+)

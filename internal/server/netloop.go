@@ -1,14 +1,18 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/taconite/taconite/internal/config"
 	"github.com/taconite/taconite/internal/rerr"
 	"golang.org/x/sys/unix"
 )
@@ -168,9 +172,7 @@ func (l *loop) run(done func()) {
 				c.flushOut()
 				c.close()
 			}
-			for fd := range l.listenFD {
-				unix.Close(fd)
-			}
+			l.closeListeners()
 			l.mu.Lock()
 			l.closed = true
 			unix.Close(l.wakefd)
@@ -269,7 +271,9 @@ func (l *loop) accept(lfd int) {
 	for {
 		nfd, sa, err := unix.Accept4(lfd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
 		if err != nil {
-			if err != unix.EAGAIN && err != unix.EINTR && err != unix.ECONNABORTED {
+			// EINVAL: a CONFIG SET of port or bind shut the socket down,
+			// and loop 0 closes it with its next tasks.
+			if err != unix.EAGAIN && err != unix.EINTR && err != unix.ECONNABORTED && err != unix.EINVAL {
 				s.log.Warningf("Accepting client connection: %v", err)
 			}
 			return
@@ -370,4 +374,308 @@ func listenerFD(ln net.Listener) (int, error) {
 		return -1, err
 	}
 	return fd, nil
+}
+
+// ---- Listening sockets: the plaintext and the TLS port ----
+
+// bindAddr is one address of the bind directive, with the port.
+type bindAddr struct {
+	network  string // tcp4 or tcp6
+	host     string
+	hostport string
+	optional bool // a leading '-': failing to bind it is not an error
+}
+
+// bindAddrs resolves the bind directive's addresses for port: "*" is
+// every IPv4 address, "::*" every IPv6 one.
+func bindAddrs(bind []string, port int64) []bindAddr {
+	var as []bindAddr
+	for _, addr := range bind {
+		optional := strings.HasPrefix(addr, "-")
+		addr = strings.TrimPrefix(addr, "-")
+		switch addr {
+		case "*":
+			addr = "0.0.0.0"
+		case "::*":
+			addr = "::"
+		}
+		network := "tcp4"
+		if strings.Contains(addr, ":") {
+			network = "tcp6"
+		}
+		as = append(as, bindAddr{network: network, host: addr, optional: optional,
+			hostport: net.JoinHostPort(addr, strconv.FormatInt(port, 10))})
+	}
+	return as
+}
+
+// openAddr listens on one bind address. Its error is Redis's log line;
+// what names the socket in it ("TCP", "TLS").
+func (s *Server) openAddr(lc net.ListenConfig, a bindAddr, what string) (net.Listener, error) {
+	l, err := lc.Listen(context.Background(), a.network, a.hostport)
+	if err != nil {
+		return nil, fmt.Errorf("Warning: Could not create server %s listening socket %s: %w", what, a.hostport, err)
+	}
+	return l, nil
+}
+
+// listen opens the TCP listeners of the bind and port directives.
+func (s *Server) listen() ([]net.Listener, error) {
+	port := s.cfg.Int("port")
+	if port == 0 {
+		return nil, nil
+	}
+	return s.listenBind(net.ListenConfig{}, port, "TCP")
+}
+
+// listenBind opens port on every bind address at startup (the plaintext
+// port and the TLS port alike). An optional address that fails is
+// skipped (Redis's "-::1"); listening on none is an error.
+func (s *Server) listenBind(lc net.ListenConfig, port int64, what string) ([]net.Listener, error) {
+	var ls []net.Listener
+	for _, a := range bindAddrs(s.cfg.Strings("bind"), port) {
+		l, err := s.openAddr(lc, a, what)
+		if err != nil {
+			if a.optional {
+				s.log.Verbosef("Skipping optional bind address %s: %v", a.host, err)
+				continue
+			}
+			for _, o := range ls {
+				o.Close()
+			}
+			return nil, err
+		}
+		ls = append(ls, l)
+	}
+	if len(ls) == 0 {
+		return nil, errors.New("Failed listening on any bind address")
+	}
+	return ls, nil
+}
+
+// listenGroup is the set of sockets listening on one port (the plaintext
+// or the TLS one) on the bind addresses. CONFIG SET of port, tls-port or
+// bind re-opens it through apply, as Redis does: the sockets no longer
+// wanted stop listening at once, the new ones are opened, and existing
+// connections stay as they are.
+type listenGroup struct {
+	s    *Server
+	what string // "TCP" or "TLS", for the log
+	lc   func() net.ListenConfig
+	// serve starts accepting on a new listener; stop ends a socket that
+	// serve started.
+	serve func(net.Listener) (listenSock, error)
+	stop  func(listenSock)
+
+	mu     sync.Mutex // guards socks and closed; held while re-opening
+	socks  []listenSock
+	closed bool // the server is stopping: apply does nothing
+}
+
+// listenSock is one listening socket of a group.
+type listenSock struct {
+	key  string // the host:port it listens on
+	addr net.Addr
+	fd   int          // plaintext: the raw fd loop 0 accepts on
+	ln   net.Listener // TLS: the listener its goroutine accepts on
+}
+
+// adopt serves a listener opened at startup (or injected by a test).
+func (g *listenGroup) adopt(ln net.Listener) error {
+	addr := ln.Addr()
+	sk, err := g.serve(ln)
+	if err != nil {
+		return err
+	}
+	sk.key, sk.addr = addr.String(), addr
+	g.mu.Lock()
+	g.socks = append(g.socks, sk)
+	g.mu.Unlock()
+	return nil
+}
+
+// apply makes the group listen on port (none for 0) on the bind
+// addresses. A socket whose address stays is kept, so that re-applying
+// the same values changes nothing. The others are stopped first, so that
+// a new socket may take the same port on an overlapping address (from
+// "*" to "127.0.0.1"). If a required address cannot be bound, the sockets
+// opened here are closed again and the error (already logged) returned:
+// CONFIG SET then restores the old values and applies them again.
+// Listening nowhere is allowed, as in Redis.
+func (g *listenGroup) apply(bind []string, port int64) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return nil
+	}
+	var want []bindAddr
+	if port != 0 {
+		want = bindAddrs(bind, port)
+	}
+	wanted := map[string]bool{}
+	for _, a := range want {
+		wanted[a.hostport] = true
+	}
+	have := map[string]listenSock{}
+	for _, sk := range g.socks {
+		if _, dup := have[sk.key]; wanted[sk.key] && !dup {
+			have[sk.key] = sk
+		} else {
+			g.stop(sk)
+		}
+	}
+	var opened []listenSock
+	var err error
+	for _, a := range want {
+		if _, ok := have[a.hostport]; ok {
+			continue
+		}
+		ln, e := g.s.openAddr(g.lc(), a, g.what)
+		if e != nil && a.optional {
+			g.s.log.Verbosef("Skipping optional bind address %s: %v", a.host, e)
+			continue
+		}
+		var sk listenSock
+		if e == nil {
+			addr := ln.Addr()
+			if sk, e = g.serve(ln); e == nil {
+				sk.key, sk.addr = a.hostport, addr
+			} else {
+				ln.Close()
+			}
+		}
+		if e != nil {
+			g.s.log.Warningf("%v", e)
+			err = e
+			break
+		}
+		have[a.hostport] = sk
+		opened = append(opened, sk)
+	}
+	if err != nil {
+		for _, sk := range opened {
+			g.stop(sk)
+			delete(have, sk.key)
+		}
+	}
+	g.socks = g.socks[:0]
+	for _, a := range want {
+		if sk, ok := have[a.hostport]; ok {
+			g.socks = append(g.socks, sk)
+			delete(have, a.hostport)
+		}
+	}
+	return err
+}
+
+// listening reports whether the group has a socket open.
+func (g *listenGroup) listening() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.socks) > 0
+}
+
+func (g *listenGroup) addrs() []net.Addr {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	as := make([]net.Addr, 0, len(g.socks))
+	for _, sk := range g.socks {
+		as = append(as, sk.addr)
+	}
+	return as
+}
+
+// close freezes the group as the server stops and returns its sockets,
+// which the caller closes.
+func (g *listenGroup) close() []listenSock {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.closed = true
+	socks := g.socks
+	g.socks = nil
+	return socks
+}
+
+// startListeners hands the plaintext port's listeners to loop 0 and
+// makes CONFIG SET port re-open them.
+func (s *Server) startListeners(ls []net.Listener) error {
+	g := &listenGroup{s: s, what: "TCP", lc: func() net.ListenConfig { return net.ListenConfig{} },
+		serve: s.servePlain, stop: s.stopPlain}
+	s.plain = g
+	for _, ln := range ls {
+		if err := g.adopt(ln); err != nil {
+			return err
+		}
+	}
+	s.setAddrs()
+	s.cfg.OnApply("port", func(c *config.Config) error {
+		err := g.apply(c.Strings("bind"), c.Int("port"))
+		s.setAddrs()
+		if err != nil {
+			return errors.New(rerr.ConfigListenFailed)
+		}
+		return nil
+	})
+	return nil
+}
+
+// setAddrs records the plaintext port's addresses for Addrs.
+func (s *Server) setAddrs() {
+	as := s.plain.addrs()
+	s.mu.Lock()
+	s.addrs = as
+	s.mu.Unlock()
+}
+
+// servePlain registers a plaintext listener with loop 0, which accepts on
+// it. Loop 0's goroutine owns listenFD, so the registration is one of its
+// tasks (before Run starts the loops, the first it runs).
+func (s *Server) servePlain(ln net.Listener) (listenSock, error) {
+	fd, err := listenerFD(ln)
+	if err != nil {
+		return listenSock{}, err
+	}
+	l0 := s.loops[0]
+	if !l0.post(func() {
+		l0.listenFD[fd] = true
+		if err := l0.add(fd); err != nil {
+			s.log.Warningf("Registering a listening socket: %v", err)
+		}
+	}) {
+		unix.Close(fd)
+		return listenSock{}, errors.New("the server is stopping")
+	}
+	return listenSock{fd: fd}, nil
+}
+
+// stopPlain ends a plaintext listener. shutdown(2) refuses new
+// connections at once and frees the port for another socket; the fd
+// itself is closed by loop 0, after it forgot it, so that its number
+// cannot be reused while an event of the listener may still be pending
+// there. (The group is frozen before loop 0 exits, so the fd and the
+// epoll set are still open here.)
+func (s *Server) stopPlain(sk listenSock) {
+	l0, fd := s.loops[0], sk.fd
+	unix.EpollCtl(l0.epfd, unix.EPOLL_CTL_DEL, fd, nil)
+	unix.Shutdown(fd, unix.SHUT_RDWR)
+	l0.post(func() {
+		unix.EpollCtl(l0.epfd, unix.EPOLL_CTL_DEL, fd, nil)
+		delete(l0.listenFD, fd)
+		unix.Close(fd)
+	})
+}
+
+// closeListeners closes the listening sockets as the loop exits: those it
+// accepts on, and on loop 0 those a CONFIG SET opened whose registration
+// task will not run any more.
+func (l *loop) closeListeners() {
+	fds := l.listenFD
+	if g := l.s.plain; g != nil && l == l.s.loops[0] {
+		for _, sk := range g.close() {
+			fds[sk.fd] = true
+		}
+	}
+	for fd := range fds {
+		unix.Close(fd)
+	}
 }

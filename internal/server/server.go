@@ -53,7 +53,8 @@ type Server struct {
 	startTime time.Time
 	runID     string
 
-	loops []*loop // fixed once Run starts
+	loops []*loop      // fixed once Run starts
+	plain *listenGroup // the plaintext port's listeners (netloop.go); set by Run
 
 	mu       sync.Mutex // guards clients, addrs, monitors
 	clients  map[int64]*client
@@ -303,22 +304,10 @@ func (s *Server) Run(ctx context.Context) error {
 			s.persist.loading.Store(true)
 		}
 	}
-	s.mu.Lock()
-	for _, ln := range ls {
-		s.addrs = append(s.addrs, ln.Addr())
-		fd, err := listenerFD(ln)
-		if err != nil {
-			s.mu.Unlock()
-			return err
-		}
-		// Loop 0 accepts and deals connections out to every loop.
-		s.loops[0].listenFD[fd] = true
-		if err := s.loops[0].add(fd); err != nil {
-			s.mu.Unlock()
-			return err
-		}
+	// Loop 0 accepts and deals connections out to every loop.
+	if err := s.startListeners(ls); err != nil {
+		return err
 	}
-	s.mu.Unlock()
 	stopTLS, err := s.startTLS()
 	if err != nil {
 		return err
@@ -412,51 +401,6 @@ func (s *Server) removePidfile() {
 	if p := s.cfg.String("pidfile"); p != "" {
 		os.Remove(p)
 	}
-}
-
-// listen opens the TCP listeners of the bind and port directives.
-func (s *Server) listen() ([]net.Listener, error) {
-	port := s.cfg.Int("port")
-	if port == 0 {
-		return nil, nil
-	}
-	return s.listenBind(net.ListenConfig{}, port, "TCP")
-}
-
-// listenBind opens port on every bind address (the plaintext port and the
-// TLS port alike). A bind address with a leading '-' is optional: failing
-// to bind it is not an error (Redis's "-::1"). what names the socket in
-// Redis's error ("TCP", "TLS").
-func (s *Server) listenBind(lc net.ListenConfig, port int64, what string) ([]net.Listener, error) {
-	var ls []net.Listener
-	for _, addr := range s.cfg.Strings("bind") {
-		optional := strings.HasPrefix(addr, "-")
-		addr = strings.TrimPrefix(addr, "-")
-		if addr == "*" {
-			addr = "0.0.0.0"
-		}
-		network := "tcp4"
-		if strings.Contains(addr, ":") {
-			network = "tcp6"
-		}
-		hp := net.JoinHostPort(addr, strconv.FormatInt(port, 10))
-		l, err := lc.Listen(context.Background(), network, hp)
-		if err != nil {
-			if optional {
-				s.log.Verbosef("Skipping optional bind address %s: %v", addr, err)
-				continue
-			}
-			for _, o := range ls {
-				o.Close()
-			}
-			return nil, fmt.Errorf("Warning: Could not create server %s listening socket %s: %w", what, hp, err)
-		}
-		ls = append(ls, l)
-	}
-	if len(ls) == 0 {
-		return nil, errors.New("Failed listening on any bind address")
-	}
-	return ls, nil
 }
 
 // Ready is closed once the server has loaded its data and serves

@@ -15,17 +15,22 @@ import (
 	"time"
 
 	"github.com/taconite/taconite/internal/config"
+	"github.com/taconite/taconite/internal/rerr"
 	"golang.org/x/sys/unix"
 )
 
 // TLS (tls-port and the tls-* directives) on Go's crypto/tls.
 //
-// A goroutine accepts on the TLS port and each connection is handshaken
-// on its own goroutine, with a deadline, as crypto/tls handshakes over a
-// blocking net.Conn. The socket is then handed to an event loop as a raw
-// fd, like an accepted plaintext one (with the client's real addresses,
-// for CLIENT LIST and protected mode), and the loop runs the record layer
-// itself (tls_conn.go): no extra goroutine, copy or wake-up per request.
+// A goroutine accepts on each socket of the TLS port and each connection
+// is handshaken on its own goroutine, with a deadline, as crypto/tls
+// handshakes over a blocking net.Conn. The socket is then handed to an
+// event loop as a raw fd, like an accepted plaintext one (with the
+// client's real addresses, for CLIENT LIST and protected mode), and the
+// loop runs the record layer itself (tls_conn.go): no extra goroutine,
+// copy or wake-up per request.
+//
+// CONFIG SET tls-port and bind re-open the TLS sockets (a listenGroup,
+// netloop.go); tls-port 0 closes them. Connections already made stay.
 
 // tlsHandshakeTimeout bounds a handshake, so that a client that connects
 // and sends nothing (or plaintext that never completes a record) does not
@@ -41,12 +46,15 @@ var tlsParams = []string{
 
 // errTLSConfig is CONFIG SET's reason when the new TLS settings do not
 // load (the details go to the log, as in Redis).
-var errTLSConfig = errors.New("Unable to update TLS configuration. Check server logs.")
+var errTLSConfig = errors.New(rerr.ConfigTLSFailed)
 
 type tlsServer struct {
-	s     *Server
-	conf  atomic.Pointer[tls.Config] // what new connections handshake with
-	lns   []net.Listener
+	s *Server
+	// conf is what new connections handshake with; nil until TLS is
+	// first configured (at startup with a tls-port, or by CONFIG SET
+	// tls-port).
+	conf  atomic.Pointer[tls.Config]
+	group *listenGroup  // the TLS port's sockets
 	next  atomic.Uint64 // round-robin loop choice
 	wg    sync.WaitGroup
 	mu    sync.Mutex // guards conns and done
@@ -57,44 +65,70 @@ type tlsServer struct {
 
 // startTLS opens the TLS port (tls-port on the bind addresses, or the
 // injected listeners) and serves it until the returned stop is called.
-// With tls-port 0 and no injected listener it does nothing. A TLS
-// configuration that does not load is fatal, as for redis-server.
+// With tls-port 0 and no injected listener nothing listens until a
+// CONFIG SET tls-port. A TLS configuration that does not load is fatal,
+// as for redis-server.
 func (s *Server) startTLS() (stop func(), err error) {
+	t := &tlsServer{s: s, conns: map[net.Conn]struct{}{}}
+	t.group = &listenGroup{s: s, what: "TLS", lc: s.tlsListenConfig, serve: t.serveListener,
+		stop: func(sk listenSock) { sk.ln.Close() }}
 	lns := s.opts.TLSListeners
-	port := s.cfg.Int("tls-port")
-	if lns == nil && port == 0 {
-		return func() {}, nil
-	}
-	conf, err := buildTLSConfig(s.cfg)
-	if err != nil {
-		s.log.Warningf("%v", err)
-		s.log.Warningf("Failed to configure TLS. Check logs for more info.")
-		for _, l := range lns {
-			l.Close()
-		}
-		return nil, err
-	}
-	if lns == nil {
-		if lns, err = s.listenTLS(port); err != nil {
+	if port := s.cfg.Int("tls-port"); lns != nil || port != 0 {
+		conf, err := buildTLSConfig(s.cfg)
+		if err != nil {
+			s.log.Warningf("%v", err)
+			s.log.Warningf("Failed to configure TLS. Check logs for more info.")
+			for _, l := range lns {
+				l.Close()
+			}
 			return nil, err
 		}
-	}
-	t := &tlsServer{s: s, lns: lns, conns: map[net.Conn]struct{}{}}
-	t.conf.Store(conf)
-	for _, name := range tlsParams {
-		s.cfg.OnApply(name, t.reload)
+		t.conf.Store(conf)
+		if lns == nil {
+			if lns, err = s.listenBind(s.tlsListenConfig(), port, "TLS"); err != nil {
+				return nil, err
+			}
+		}
 	}
 	for _, l := range lns {
 		s.log.Noticef("Listening on %s (TLS)", l.Addr())
-		t.wg.Add(1)
-		go t.acceptLoop(l)
+		t.group.adopt(l) // cannot fail
 	}
+	for _, name := range tlsParams {
+		s.cfg.OnApply(name, t.reload)
+	}
+	s.cfg.OnApply("tls-port", func(c *config.Config) error {
+		if err := t.configure(c); err != nil {
+			return err
+		}
+		if err := t.group.apply(c.Strings("bind"), c.Int("tls-port")); err != nil {
+			return errors.New(rerr.ConfigListenFailed)
+		}
+		return nil
+	})
+	// bind moves both ports, so its hook is here, where both groups are
+	// known.
+	s.cfg.OnApply("bind", func(c *config.Config) error {
+		bind := c.Strings("bind")
+		err := s.plain.apply(bind, c.Int("port"))
+		s.setAddrs()
+		if err == nil {
+			if err = t.configure(c); err == nil {
+				err = t.group.apply(bind, c.Int("tls-port"))
+			}
+		}
+		if err != nil {
+			s.log.Warningf("Failed to bind")
+			return errors.New(rerr.ConfigBindFailed)
+		}
+		return nil
+	})
 	return t.stop, nil
 }
 
-// listenTLS opens tls-port on every bind address, as listen does the
-// plaintext port, with tcp-keepalive on the accepted connections.
-func (s *Server) listenTLS(port int64) ([]net.Listener, error) {
+// tlsListenConfig sets tcp-keepalive on the connections the TLS port
+// accepts (the loop sets it on plaintext ones itself).
+func (s *Server) tlsListenConfig() net.ListenConfig {
 	ka := time.Duration(s.cfg.Int("tcp-keepalive")) * time.Second
 	lc := net.ListenConfig{KeepAliveConfig: net.KeepAliveConfig{
 		Enable: ka > 0, Idle: ka, Interval: max(ka/3, time.Second), Count: 3,
@@ -102,12 +136,40 @@ func (s *Server) listenTLS(port int64) ([]net.Listener, error) {
 	if ka <= 0 {
 		lc.KeepAlive = -1
 	}
-	return s.listenBind(lc, port, "TLS")
+	return lc
 }
 
-// reload is the CONFIG SET hook of every tls-* directive: new connections
-// use the new certificates and settings, established ones keep theirs.
+// serveListener starts accepting on a socket of the TLS port.
+func (t *tlsServer) serveListener(ln net.Listener) (listenSock, error) {
+	t.wg.Add(1)
+	go t.acceptLoop(ln)
+	return listenSock{ln: ln}, nil
+}
+
+// configure loads the TLS settings when a tls-port is set for the first
+// time. Once loaded they are kept while tls-port is 0, and a later
+// tls-port uses them even if tls-* directives changed meanwhile (they are
+// only checked while TLS is on), as in Redis.
+func (t *tlsServer) configure(c *config.Config) error {
+	if c.Int("tls-port") == 0 || t.conf.Load() != nil {
+		return nil
+	}
+	conf, err := buildTLSConfig(c)
+	if err != nil {
+		t.s.log.Warningf("%v", err)
+		return errTLSConfig
+	}
+	t.conf.Store(conf)
+	return nil
+}
+
+// reload is the CONFIG SET hook of every tls-* directive: while TLS is
+// on, new connections use the new certificates and settings, established
+// ones keep theirs.
 func (t *tlsServer) reload(c *config.Config) error {
+	if c.Int("tls-port") == 0 && !t.group.listening() {
+		return nil
+	}
 	conf, err := buildTLSConfig(c)
 	if err != nil {
 		t.s.log.Warningf("%v", err)
@@ -130,8 +192,8 @@ func (t *tlsServer) stop1() {
 		c.Close()
 	}
 	t.mu.Unlock()
-	for _, l := range t.lns {
-		l.Close()
+	for _, sk := range t.group.close() {
+		sk.ln.Close()
 	}
 	t.wg.Wait()
 }

@@ -26,8 +26,10 @@ import (
 
 	"github.com/taconite/taconite/internal/config"
 	"github.com/taconite/taconite/internal/logging"
+	"github.com/taconite/taconite/internal/rerr"
 	"github.com/taconite/taconite/internal/resp"
 	"github.com/taconite/taconite/internal/server"
+	"github.com/taconite/taconite/internal/servertest"
 )
 
 // testPKI is a CA with a server and a client certificate, as PEM files
@@ -795,5 +797,136 @@ func TestTLSHalfClose(t *testing.T) {
 	b, err := io.ReadAll(c.r)
 	if string(b) != "+OK\r\n$1\r\nv\r\n" || err != nil {
 		t.Fatalf("after close_notify: %q, %v", b, err)
+	}
+}
+
+// TestTLSConfigSetPort: CONFIG SET tls-port moves the TLS port at once
+// (the old one refuses, TLS clients already connected stay), a port in use
+// is refused with Redis's text and the old one kept, bind moves the TLS
+// port too, and tls-port 0 stops TLS. As redis-server 7.0.15 does.
+func TestTLSConfigSetPort(t *testing.T) {
+	p := newPKI(t)
+	// Protected mode would refuse the clients of 127.0.0.2.
+	ts := startTLSServer(t, false, p.args("--protected-mode", "no")...)
+	old, err := dialTLS(t, ts.tls, p.clientConf(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.must("PING")
+	p1 := freePort(t)
+	if r := plainDo(t, ts.plain, "CONFIG", "SET", "tls-port", p1); r != "+OK\r\n" {
+		t.Fatalf("CONFIG SET tls-port = %q", r)
+	}
+	wantRefused(t, ts.tls)
+	c, err := dialTLS(t, on("127.0.0.1", p1), p.clientConf(true))
+	if err != nil {
+		t.Fatalf("TLS on the new port: %v", err)
+	}
+	if r := c.must("PING"); r != "+PONG\r\n" {
+		t.Fatalf("PING on the new port = %q", r)
+	}
+	if r := old.must("PING"); r != "+PONG\r\n" {
+		t.Fatalf("PING on the old connection = %q", r)
+	}
+
+	// A port in use (the plaintext one): refused, the old one kept.
+	_, plainPort, _ := net.SplitHostPort(ts.plain)
+	if r := c.must("CONFIG", "SET", "tls-port", plainPort); r != configSetFailed("tls-port", rerr.ConfigListenFailed) {
+		t.Fatalf("CONFIG SET tls-port (in use) = %q", r)
+	}
+	if r := c.must("CONFIG", "GET", "tls-port"); r != "*2\r\n$8\r\ntls-port\r\n$"+strconv.Itoa(len(p1))+"\r\n"+p1+"\r\n" {
+		t.Fatalf("CONFIG GET tls-port after a failed set = %q", r)
+	}
+	if c2, err := dialTLS(t, on("127.0.0.1", p1), p.clientConf(true)); err != nil {
+		t.Fatalf("TLS port after a failed set: %v", err)
+	} else if r := c2.must("PING"); r != "+PONG\r\n" {
+		t.Fatalf("PING = %q", r)
+	}
+	if !strings.Contains(ts.log.String(), "Could not create server TLS listening socket 127.0.0.1:"+plainPort) {
+		t.Errorf("log: %q", ts.log.String())
+	}
+
+	// bind moves both ports (the plaintext one first gets a port of its
+	// own: the injected listener's is not the port directive's).
+	if r := c.must("CONFIG", "SET", "port", freePort(t), "bind", "127.0.0.2"); r != "+OK\r\n" {
+		t.Fatalf("CONFIG SET bind = %q", r)
+	}
+	wantRefused(t, on("127.0.0.1", p1))
+	if c3, err := dialTLS(t, on("127.0.0.2", p1), p.clientConf(true)); err != nil {
+		t.Fatalf("TLS on the new bind address: %v", err)
+	} else if r := c3.must("PING"); r != "+PONG\r\n" {
+		t.Fatalf("PING = %q", r)
+	}
+
+	// tls-port 0: no TLS port any more, the TLS clients stay.
+	if r := c.must("CONFIG", "SET", "tls-port", "0"); r != "+OK\r\n" {
+		t.Fatalf("CONFIG SET tls-port 0 = %q", r)
+	}
+	wantRefused(t, on("127.0.0.2", p1))
+	if r := c.must("PING"); r != "+PONG\r\n" {
+		t.Fatalf("PING after tls-port 0 = %q", r)
+	}
+}
+
+// TestTLSConfigSetPortEnable: CONFIG SET tls-port on a server started
+// without TLS loads the TLS settings first and refuses with Redis's text
+// if they do not load. While tls-port is 0 the tls-* directives are not
+// checked, and once TLS was configured a later tls-port reuses that
+// configuration, as redis-server 7.0.15 does.
+func TestTLSConfigSetPortEnable(t *testing.T) {
+	p := newPKI(t)
+	s := servertest.Start(t)
+	c := s.Dial(t)
+	p1 := freePort(t)
+	if r := c.Do("CONFIG", "SET", "tls-port", p1); r != configSetFailed("tls-port", rerr.ConfigTLSFailed) {
+		t.Fatalf("CONFIG SET tls-port without certificates = %q", r)
+	}
+	if r := c.Do("CONFIG", "GET", "tls-port"); r != "*2\r\n$8\r\ntls-port\r\n$1\r\n0\r\n" {
+		t.Fatalf("tls-port after a failed set = %q", r)
+	}
+	wantRefused(t, on("127.0.0.1", p1))
+	if r := c.Do("CONFIG", "SET", "tls-cert-file", "/nonexistent.crt", "tls-key-file", p.srvKey, "tls-ca-cert-file", p.ca); r != "+OK\r\n" {
+		t.Fatalf("CONFIG SET tls-cert-file with TLS off = %q", r)
+	}
+	if r := c.Do("CONFIG", "SET", "tls-port", p1); r != configSetFailed("tls-port", rerr.ConfigTLSFailed) {
+		t.Fatalf("CONFIG SET tls-port with a missing certificate = %q", r)
+	}
+	if r := c.Do("CONFIG", "SET", "tls-cert-file", p.srvCert); r != "+OK\r\n" {
+		t.Fatalf("CONFIG SET tls-cert-file = %q", r)
+	}
+	if r := c.Do("CONFIG", "SET", "tls-port", p1); r != "+OK\r\n" {
+		t.Fatalf("CONFIG SET tls-port = %q", r)
+	}
+	tc, err := dialTLS(t, on("127.0.0.1", p1), p.clientConf(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := tc.must("SET", "k", "v"); r != "+OK\r\n" {
+		t.Fatalf("SET over TLS = %q", r)
+	}
+	if r := c.Do("GET", "k"); r != "$1\r\nv\r\n" {
+		t.Fatalf("GET = %q", r)
+	}
+
+	if r := c.Do("CONFIG", "SET", "tls-port", "0"); r != "+OK\r\n" {
+		t.Fatalf("CONFIG SET tls-port 0 = %q", r)
+	}
+	wantRefused(t, on("127.0.0.1", p1))
+	if r := c.Do("CONFIG", "SET", "tls-cert-file", "/nonexistent.crt"); r != "+OK\r\n" {
+		t.Fatalf("CONFIG SET tls-cert-file with TLS off = %q", r)
+	}
+	p2 := freePort(t)
+	if r := c.Do("CONFIG", "SET", "tls-port", p2); r != "+OK\r\n" {
+		t.Fatalf("CONFIG SET tls-port again = %q", r)
+	}
+	tc2, err := dialTLS(t, on("127.0.0.1", p2), p.clientConf(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cn := tc2.nc.(*tls.Conn).ConnectionState().PeerCertificates[0].Subject.CommonName; cn != "server" {
+		t.Fatalf("server certificate %q", cn)
+	}
+	if r := tc2.must("GET", "k"); r != "$1\r\nv\r\n" {
+		t.Fatalf("GET over TLS = %q", r)
 	}
 }
