@@ -115,8 +115,9 @@ func cmdHello(c *client, argv [][]byte) {
 		}
 		proto = int(v)
 	}
-	var name []byte
-	authed := false
+	// Options take effect as they are read, as in Redis: a SETNAME before
+	// a failing AUTH (or a bad option) has named the client, an AUTH
+	// before a bad option has authenticated it.
 	for j := 2; j < len(argv); j++ {
 		more := len(argv) - j - 1
 		switch {
@@ -125,31 +126,26 @@ func cmdHello(c *client, argv [][]byte) {
 				c.replyError(rerr.WrongPass)
 				return
 			}
-			authed = true
+			c.authed = true
 			j += 2
 		case eq(argv[j], "setname") && more >= 1:
-			name = argv[j+1]
+			name := argv[j+1]
 			if !validClientName(name) {
 				c.replyError(rerr.ClientName)
 				return
 			}
+			c.mu.Lock()
+			c.name = string(name)
+			c.mu.Unlock()
 			j++
 		default:
 			c.replyError(rerr.Clean("ERR Syntax error in HELLO option '" + string(argv[j]) + "'"))
 			return
 		}
 	}
-	if authed {
-		c.authed = true
-	}
 	if !c.authed {
 		c.replyError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
-	}
-	if name != nil {
-		c.mu.Lock()
-		c.name = string(name)
-		c.mu.Unlock()
 	}
 	c.setProto(proto)
 	c.replyMapLen(7)
