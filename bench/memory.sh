@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Memory per key (RSS) of Taconite and redis-server after a pipelined load.
 #
-#   bench/memory.sh [--shapes string,hash,zset,list | --all] [--keys N]
+#   bench/memory.sh [--shapes string,hash,zset,list,set | --all] [--keys N]
 #
 # For each shape and each server: start fresh, read VmRSS, load the data with
 # `redis-cli --pipe`, wait SETTLE seconds (default 5), read VmRSS again, stop.
@@ -12,6 +12,7 @@
 #   hash    1,000,000 x  HSET hash:N field0 v.. field9 v..  (10 fields, 16-byte values)
 #   zset      100,000 x  ZADD zset:N 0 member:0 .. 99 member:99   (100 members)
 #   list      100,000 x  RPUSH list:N v.. (100 elements of 16 bytes)
+#   set        10,000 x  SADD set:N member:0 .. member:999   (1,000 members)
 # --keys N overrides the key count of every selected shape (for quick checks).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -22,17 +23,17 @@ while (($#)); do
 	case $1 in
 	--shapes) SHAPES=$2; shift 2 ;;
 	--shapes=*) SHAPES=${1#*=}; shift ;;
-	--all) SHAPES=string,hash,zset,list; shift ;;
+	--all) SHAPES=string,hash,zset,list,set; shift ;;
 	--keys) KEYS_OVERRIDE=$2; shift 2 ;;
 	--keys=*) KEYS_OVERRIDE=${1#*=}; shift ;;
-	-h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,18p' "$0"; exit 0 ;;
 	*) die "unknown argument: $1 (see --help)" ;;
 	esac
 done
 SETTLE=${SETTLE:-5}
 
-declare -A DEF_KEYS=([string]=1000000 [hash]=1000000 [zset]=100000 [list]=100000)
-declare -A ELEMS=([string]=1 [hash]=10 [zset]=100 [list]=100)
+declare -A DEF_KEYS=([string]=1000000 [hash]=1000000 [zset]=100000 [list]=100000 [set]=10000)
+declare -A ELEMS=([string]=1 [hash]=10 [zset]=100 [list]=100 [set]=1000)
 
 # gen SHAPE COUNT: RESP commands on stdout.
 gen() {
@@ -59,6 +60,13 @@ gen() {
 				k = "list:" i
 				printf "*102\r\n$5\r\nRPUSH\r\n$%d\r\n%s\r\n", length(k), k
 				for (j = 0; j < 100; j++) printf "$16\r\nv%015d\r\n", i * 100 + j
+			} else if (shape == "set") {
+				k = "set:" i
+				printf "*1002\r\n$4\r\nSADD\r\n$%d\r\n%s\r\n", length(k), k
+				for (j = 0; j < 1000; j++) {
+					m = "member:" j
+					printf "$%d\r\n%s\r\n", length(m), m
+				}
 			}
 		}
 	}'

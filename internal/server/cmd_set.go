@@ -7,6 +7,7 @@ import (
 
 	"github.com/taconite/taconite/internal/config"
 	"github.com/taconite/taconite/internal/ds/intset"
+	"github.com/taconite/taconite/internal/ds/kvtable"
 	"github.com/taconite/taconite/internal/glob"
 	"github.com/taconite/taconite/internal/keyspace"
 	"github.com/taconite/taconite/internal/rerr"
@@ -39,15 +40,32 @@ func setHandlers() []handler {
 	}
 }
 
-// setObj is a set value. While every member is an integer and there are
-// at most set-max-intset-entries of them it is an intset (sorted integers);
-// otherwise a hashtable: a dense slice of members (O(1) random picks) with
-// a map from member to its slot. Like Redis, a set never goes back to the
-// intset encoding in place.
+// setObj is a set value, in one of Redis 7.0's two encodings. While every
+// member is an integer and there are at most set-max-intset-entries of them
+// it is an intset (is: sorted integers). Otherwise it is a hashtable (t):
+// the members are the keys of a kvtable.Table of their own, with empty
+// values, so a big set is as compact as the keyspace (no Go string or map
+// entry per member, nothing for the garbage collector to follow), grows
+// and shrinks incrementally, gives uniform random members in O(1)
+// (RandomEntry), and SSCAN walks it with the keyspace's reverse-binary
+// cursor: O(COUNT) per call, with SCAN's guarantee. Like Redis, a set never
+// goes back to the intset encoding in place.
+//
+// Member slices of a hashtable alias its table until the table's next
+// change: copy one that must outlive a change.
 type setObj struct {
-	is      *intset.Set // non-nil: intset encoding
-	members []string
-	index   map[string]int
+	is *intset.Set    // non-nil: intset encoding
+	t  *kvtable.Table // non-nil: hashtable encoding
+}
+
+// newHashSet returns an empty set in the hashtable encoding, sized for n
+// members.
+func newHashSet(n int) *setObj {
+	t := kvtable.New()
+	if n > 0 {
+		t.Reserve(n)
+	}
+	return &setObj{t: t}
 }
 
 // newSetFor returns an empty set with the encoding Redis picks for a set
@@ -56,13 +74,14 @@ func newSetFor(first []byte) *setObj {
 	if _, ok := parseInt(first); ok {
 		return &setObj{is: &intset.Set{}}
 	}
-	return &setObj{index: map[string]int{}}
+	return newHashSet(0)
 }
 
 // newIntSet returns an empty set in the intset encoding (the results of
 // the STORE commands start so and convert as members arrive).
 func newIntSet() *setObj { return &setObj{is: &intset.Set{}} }
 
+// Encoding is OBJECT ENCODING's word, as Redis 7.0.
 func (s *setObj) Encoding() string {
 	if s.is != nil {
 		return "intset"
@@ -70,33 +89,32 @@ func (s *setObj) Encoding() string {
 	return "hashtable"
 }
 
+// Clone is a deep copy (COPY).
 func (s *setObj) Clone() any {
 	if s.is != nil {
 		return &setObj{is: s.is.Clone()}
 	}
-	n := &setObj{members: append([]string(nil), s.members...), index: make(map[string]int, len(s.index))}
-	for k, v := range s.index {
-		n.index[k] = v
-	}
+	n := newHashSet(s.t.Len())
+	s.t.Range(func(e kvtable.Entry) bool {
+		n.t.SetBytes(e.Key(), 0, 0, nil, kvtable.NoExpire)
+		return true
+	})
 	return n
 }
 
+// MemoryUsage approximates the value's size in bytes.
 func (s *setObj) MemoryUsage() int {
 	if s.is != nil {
 		return 16 + s.is.Bytes()
 	}
-	n := 64 + 8*len(s.members)
-	for _, m := range s.members {
-		n += 2*len(m) + 48
-	}
-	return n
+	return 16 + s.t.MemoryUsage()
 }
 
 func (s *setObj) len() int {
 	if s.is != nil {
 		return s.is.Len()
 	}
-	return len(s.members)
+	return s.t.Len()
 }
 
 // toHashtable converts an intset to the hashtable encoding.
@@ -105,18 +123,18 @@ func (s *setObj) toHashtable() {
 		return
 	}
 	vals := s.is.Values()
-	s.members = make([]string, 0, len(vals))
-	s.index = make(map[string]int, len(vals))
+	h := newHashSet(len(vals))
+	var buf []byte
 	for _, v := range vals {
-		m := strconv.FormatInt(v, 10)
-		s.index[m] = len(s.members)
-		s.members = append(s.members, m)
+		buf = strconv.AppendInt(buf[:0], v, 10)
+		h.t.SetBytes(buf, 0, 0, nil, kvtable.NoExpire)
 	}
-	s.is = nil
+	s.is, s.t = nil, h.t
 }
 
 // add inserts m, converting the encoding at Redis's thresholds; maxInts is
-// set-max-intset-entries. It reports whether m was new.
+// set-max-intset-entries. It reports whether m was new. m may alias
+// another set's table.
 func (s *setObj) add(m []byte, maxInts int64) bool {
 	if s.is != nil {
 		if v, ok := parseInt(m); ok {
@@ -130,44 +148,19 @@ func (s *setObj) add(m []byte, maxInts int64) bool {
 		}
 		s.toHashtable()
 	}
-	if _, ok := s.index[string(m)]; ok {
-		return false
-	}
-	k := string(m)
-	s.index[k] = len(s.members)
-	s.members = append(s.members, k)
-	return true
+	// One lookup: rewriting a present member's empty value in place is
+	// cheaper than a second lookup for every new one.
+	return !s.t.SetBytes(m, 0, 0, nil, kvtable.NoExpire)
 }
 
-// remove deletes m; it reports whether m was a member.
+// remove deletes m; it reports whether m was a member. m may alias the
+// set's own table (the table reads it before changing anything).
 func (s *setObj) remove(m []byte) bool {
 	if s.is != nil {
 		v, ok := parseInt(m)
 		return ok && s.is.Remove(v)
 	}
-	i, ok := s.index[string(m)]
-	if !ok {
-		return false
-	}
-	s.removeAt(i)
-	return true
-}
-
-// removeAt deletes the member in slot i (hashtable) or the i-th smallest
-// (intset).
-func (s *setObj) removeAt(i int) {
-	if s.is != nil {
-		s.is.RemoveAt(i)
-		return
-	}
-	delete(s.index, s.members[i])
-	last := len(s.members) - 1
-	if i != last {
-		s.members[i] = s.members[last]
-		s.index[s.members[i]] = i
-	}
-	s.members[last] = ""
-	s.members = s.members[:last]
+	return s.t.Delete(m)
 }
 
 func (s *setObj) contains(m []byte) bool {
@@ -175,32 +168,65 @@ func (s *setObj) contains(m []byte) bool {
 		v, ok := parseInt(m)
 		return ok && s.is.Contains(v)
 	}
-	_, ok := s.index[string(m)]
+	_, ok := s.t.Get(m)
 	return ok
 }
 
-// at returns the member in position i, appended to buf.
-func (s *setObj) at(buf []byte, i int) []byte {
+// random returns a member, every member equally likely: an intset's is
+// appended to buf, a hashtable's aliases the table. rnd(n) is uniform in
+// [0, n). The set must not be empty.
+func (s *setObj) random(rnd func(uint64) uint64, buf []byte) []byte {
 	if s.is != nil {
-		return strconv.AppendInt(buf, s.is.At(i), 10)
+		return strconv.AppendInt(buf, s.is.At(int(rnd(uint64(s.is.Len())))), 10)
 	}
-	return append(buf, s.members[i]...)
+	e, _ := s.t.RandomEntry(rnd)
+	return e.Key()
 }
 
-// each calls fn with every member in the encoding's order (ascending for
-// an intset). The slice is only valid during the call.
-func (s *setObj) each(fn func(m []byte)) {
-	var buf []byte
-	for i, n := 0, s.len(); i < n; i++ {
-		buf = s.at(buf[:0], i)
-		fn(buf)
+// walk calls fn with every member in the encoding's order (ascending for
+// an intset, arena order for a hashtable) until fn returns false. The
+// slice is only valid during the call; fn must not change the set.
+func (s *setObj) walk(fn func(m []byte) bool) {
+	if s.is != nil {
+		var buf []byte
+		for _, v := range s.is.Values() {
+			buf = strconv.AppendInt(buf[:0], v, 10)
+			if !fn(buf) {
+				return
+			}
+		}
+		return
 	}
+	s.t.Range(func(e kvtable.Entry) bool { return fn(e.Key()) })
+}
+
+// each calls fn with every member, as walk (the setMembers interface of
+// the sorted set commands).
+func (s *setObj) each(fn func(m []byte)) {
+	s.walk(func(m []byte) bool { fn(m); return true })
 }
 
 // memberList copies the members out in the encoding's order.
 func (s *setObj) memberList() [][]byte {
 	out := make([][]byte, 0, s.len())
 	s.each(func(m []byte) { out = append(out, append([]byte(nil), m...)) })
+	return out
+}
+
+// view lists the members in the encoding's order; a hashtable's alias its
+// table until its next change.
+func (s *setObj) view() [][]byte {
+	out := make([][]byte, 0, s.len())
+	if s.is != nil {
+		for _, v := range s.is.Values() {
+			out = append(out, strconv.AppendInt(nil, v, 10))
+		}
+		return out
+	}
+	s.t.Range(func(e kvtable.Entry) bool {
+		out = append(out, e.Key())
+		return true
+	})
 	return out
 }
 
@@ -330,9 +356,6 @@ func cmdSCard(c *client, argv [][]byte) {
 	c.replyInt(int64(s.len()))
 }
 
-// randIndex is a uniform random position in s.
-func (c *client) randIndex(s *setObj) int { return int(c.s.randN(uint64(s.len()))) }
-
 func cmdSPop(c *client, argv [][]byte) {
 	if len(argv) == 3 {
 		c.spopCount(argv)
@@ -351,9 +374,10 @@ func cmdSPop(c *client, argv [][]byte) {
 		c.replyNull()
 		return
 	}
-	i := c.randIndex(s)
-	c.replyBulk(s.at(nil, i))
-	s.removeAt(i)
+	// Replied before it goes: the reply copies it.
+	m := s.random(c.s.randN, nil)
+	c.replyBulk(m)
+	s.remove(m)
 	c.notify(config.NotifySet, "spop", key)
 	if s.len() == 0 {
 		c.tx.Delete(key)
@@ -361,6 +385,12 @@ func cmdSPop(c *client, argv [][]byte) {
 	}
 	c.dirty()
 }
+
+// spopMoveMul: SPOP with a count keeps the survivors instead of popping
+// one by one when at most 1/spopMoveMul as many stay as go, as Redis 7.0
+// decides (so the popped key's encoding follows Redis's: survivors go to
+// a new set, created as Redis creates it).
+const spopMoveMul = 5
 
 func (c *client) spopCount(argv [][]byte) {
 	key := argv[1]
@@ -389,32 +419,39 @@ func (c *client) spopCount(argv [][]byte) {
 		return
 	}
 	c.replySetLen(int(count))
-	if count*5 > size {
-		// Most of the set goes: pick the survivors instead, into a new
-		// set created as Redis does (its encoding follows its first
-		// member), and reply the rest.
-		remaining := size - count
+	remaining := size - count
+	var buf []byte // an intset's members are formatted here
+	if remaining*spopMoveMul > count {
+		// O(count): random members, each replied (copied) and removed.
+		for ; count > 0; count-- {
+			m := s.random(c.s.randN, buf[:0])
+			c.replyBulk(m)
+			s.remove(m)
+			if s.is != nil {
+				buf = m
+			}
+		}
+	} else {
+		// Nearly all of it goes: draw the few survivors into a new set,
+		// reply what is left of the old one and keep the new.
 		var ns *setObj
 		max := c.maxIntset()
 		for ; remaining > 0; remaining-- {
-			i := c.randIndex(s)
-			m := s.at(nil, i)
+			m := s.random(c.s.randN, buf[:0])
 			if ns == nil {
 				ns = newSetFor(m)
+				if ns.t != nil {
+					ns.t.Reserve(int(remaining))
+				}
 			}
-			ns.add(m, max)
-			s.removeAt(i)
+			ns.add(m, max) // copies m before s changes
+			s.remove(m)
+			if s.is != nil {
+				buf = m
+			}
 		}
 		s.each(func(m []byte) { c.replyBulk(m) })
 		c.tx.SetObj(key, keyspace.KindSet, ns, keyspaceKeep)
-	} else {
-		var buf []byte
-		for ; count > 0; count-- {
-			i := c.randIndex(s)
-			buf = s.at(buf[:0], i)
-			c.replyBulk(buf)
-			s.removeAt(i)
-		}
 	}
 	c.dirty()
 	c.notify(config.NotifySet, "spop", key)
@@ -437,8 +474,14 @@ func cmdSRandMember(c *client, argv [][]byte) {
 		c.replyNull()
 		return
 	}
-	c.replyBulk(s.at(nil, c.randIndex(s)))
+	c.replyBulk(s.random(c.s.randN, nil))
 }
+
+// srandMul: SRANDMEMBER with a positive count below the size draws
+// distinct random members (O(count)) unless count is over 1/srandMul of
+// the size, when a partial shuffle of all of them is cheaper than the
+// retries (O(size)), as Redis 7.0 decides.
+const srandMul = 3
 
 func (c *client) srandmemberCount(argv [][]byte) {
 	count, ok := parseInt(argv[2])
@@ -461,11 +504,11 @@ func (c *client) srandmemberCount(argv [][]byte) {
 	size := s.len()
 	var buf []byte
 	if count < 0 {
-		// Repetitions allowed: independent picks.
+		// Repetitions allowed: independent picks, O(-count).
 		n := -count
 		c.replyArrayLen(int(n))
 		for ; n > 0; n-- {
-			buf = s.at(buf[:0], c.randIndex(s))
+			buf = s.random(c.s.randN, buf[:0])
 			c.replyBulk(buf)
 		}
 		return
@@ -475,31 +518,27 @@ func (c *client) srandmemberCount(argv [][]byte) {
 		s.each(func(m []byte) { c.replyBulk(m) })
 		return
 	}
-	c.replyArrayLen(int(count))
-	if count*3 < int64(size) {
-		// Few picks from a big set: draw positions, skipping repeats.
-		picked := make(map[int]bool, count)
-		for len(picked) < int(count) {
-			i := c.randIndex(s)
-			if picked[i] {
-				continue
-			}
-			picked[i] = true
-			buf = s.at(buf[:0], i)
-			c.replyBulk(buf)
+	n := int(count)
+	c.replyArrayLen(n)
+	if n*srandMul > size {
+		// Many picks: the first n of a random permutation.
+		all := s.view()
+		for i := 0; i < n; i++ {
+			j := i + int(c.s.randN(uint64(size-i)))
+			all[i], all[j] = all[j], all[i]
+			c.replyBulk(all[i])
 		}
 		return
 	}
-	// Many picks: a partial Fisher-Yates shuffle of positions.
-	perm := make([]int, size)
-	for i := range perm {
-		perm[i] = i
-	}
-	for i := 0; i < int(count); i++ {
-		j := i + int(c.s.randN(uint64(size-i)))
-		perm[i], perm[j] = perm[j], perm[i]
-		buf = s.at(buf[:0], perm[i])
-		c.replyBulk(buf)
+	// Few picks from a big set: random members, skipping repeats; each
+	// distinct subset is equally likely.
+	seen := make(map[string]struct{}, n)
+	for len(seen) < n {
+		buf = s.random(c.s.randN, buf[:0])
+		if _, dup := seen[string(buf)]; !dup {
+			seen[string(buf)] = struct{}{}
+			c.replyBulk(buf)
+		}
 	}
 }
 
@@ -558,34 +597,35 @@ func (c *client) lookupSets(keys [][]byte) ([]*setObj, bool) {
 	return sets, true
 }
 
-// interMembers returns the intersection of sets, in the order of the
-// smallest set, stopping after limit members (0: no limit).
-func interMembers(sets []*setObj, limit int) [][]byte {
+// interEach calls fn with each member of the intersection of sets, in the
+// order of the smallest set, until fn returns false. The slice is only
+// valid during the call.
+func interEach(sets []*setObj, fn func(m []byte) bool) {
 	for _, s := range sets {
 		if s == nil {
-			return nil
+			return
 		}
 	}
 	sorted := append([]*setObj(nil), sets...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].len() < sorted[j].len() })
-	var out [][]byte
 	first := sorted[0]
-	for i, n := 0, first.len(); i < n; i++ {
-		m := first.at(nil, i)
-		in := true
+	first.walk(func(m []byte) bool {
 		for _, o := range sorted[1:] {
 			if o != first && !o.contains(m) {
-				in = false
-				break
+				return true
 			}
 		}
-		if in {
-			out = append(out, m)
-			if limit > 0 && len(out) >= limit {
-				break
-			}
-		}
-	}
+		return fn(m)
+	})
+}
+
+// interMembers returns the intersection of sets, copied out.
+func interMembers(sets []*setObj) [][]byte {
+	var out [][]byte
+	interEach(sets, func(m []byte) bool {
+		out = append(out, append([]byte(nil), m...))
+		return true
+	})
 	return out
 }
 
@@ -594,7 +634,7 @@ func cmdSInter(c *client, argv [][]byte) {
 	if !ok {
 		return
 	}
-	c.replySetMembers(interMembers(sets, 0))
+	c.replySetMembers(interMembers(sets))
 }
 
 func cmdSInterCard(c *client, argv [][]byte) {
@@ -627,7 +667,12 @@ func cmdSInterCard(c *client, argv [][]byte) {
 	if !ok {
 		return
 	}
-	c.replyInt(int64(len(interMembers(sets, int(min(limit, math.MaxInt32))))))
+	n := int64(0)
+	interEach(sets, func([]byte) bool {
+		n++
+		return limit == 0 || n < limit
+	})
+	c.replyInt(n)
 }
 
 // storeSet replaces dst with a set of ms built as Redis builds the STORE
@@ -660,7 +705,7 @@ func cmdSInterStore(c *client, argv [][]byte) {
 	if !ok {
 		return
 	}
-	c.storeSet(argv[1], interMembers(sets, 0))
+	c.storeSet(argv[1], interMembers(sets))
 }
 
 // unionDiff computes SUNION (diff false) or SDIFF of sets into a new set
@@ -731,21 +776,10 @@ func cmdSDiff(c *client, argv [][]byte)       { c.unionDiffCommand(argv, true) }
 func cmdSUnionStore(c *client, argv [][]byte) { c.unionDiffStore(argv, false) }
 func cmdSDiffStore(c *client, argv [][]byte)  { c.unionDiffStore(argv, true) }
 
-// scanHash orders hashtable members for SSCAN's cursor: FNV-1a folded
-// into [1, 2^63), so 0 stays the end-of-scan cursor.
-func scanHash(m string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(m); i++ {
-		h ^= uint64(m[i])
-		h *= 1099511628211
-	}
-	return h>>1 | 1
-}
-
 // SSCAN: an intset is returned whole with cursor 0, as Redis does. A
-// hashtable is walked in the order of its members' hashes; the cursor is
-// the hash to resume from, so every member present during the whole scan
-// is returned even if others come and go.
+// hashtable is walked with its table's reverse-binary cursor (Table.ScanN):
+// O(COUNT) per call, and every member present during the whole scan is
+// returned even if others come and go and the table resizes.
 func cmdSScan(c *client, argv [][]byte) {
 	cursor, ok := parseCursor(argv[2])
 	if !ok {
@@ -760,41 +794,25 @@ func cmdSScan(c *client, argv [][]byte) {
 	if !ok {
 		return
 	}
+	// A hashtable's members alias its table, which nothing changes before
+	// the reply is written; an intset's are formatted in a reused buffer
+	// and must be copied.
 	var out [][]byte
 	next := uint64(0)
-	keep := func(m []byte) {
-		if o.pattern == nil || glob.Match(o.pattern, m) {
-			out = append(out, append([]byte(nil), m...))
-		}
-	}
 	switch {
 	case s == nil:
 	case s.is != nil:
-		s.each(keep)
+		s.each(func(m []byte) {
+			if o.pattern == nil || glob.Match(o.pattern, m) {
+				out = append(out, append([]byte(nil), m...))
+			}
+		})
 	default:
-		type hm struct {
-			h uint64
-			m string
-		}
-		var cand []hm
-		for _, m := range s.members {
-			if h := scanHash(m); h >= cursor {
-				cand = append(cand, hm{h, m})
+		next = s.t.ScanN(cursor, o.count, func(e kvtable.Entry) {
+			if m := e.Key(); o.pattern == nil || glob.Match(o.pattern, m) {
+				out = append(out, m)
 			}
-		}
-		sort.Slice(cand, func(i, j int) bool { return cand[i].h < cand[j].h })
-		i := 0
-		for i < len(cand) && i < o.count {
-			// Members sharing a hash go out together.
-			h := cand[i].h
-			for i < len(cand) && cand[i].h == h {
-				keep([]byte(cand[i].m))
-				i++
-			}
-		}
-		if i < len(cand) {
-			next = cand[i].h
-		}
+		})
 	}
 	c.replyArrayLen(2)
 	c.replyBulkString(strconv.FormatUint(next, 10))

@@ -97,9 +97,10 @@ func rdbValue(e kvtable.Entry, v *rdb.Value) bool {
 			}
 			break
 		}
-		for _, m := range so.members {
-			v.Elems = append(v.Elems, bytesOf(m))
-		}
+		so.t.Range(func(e kvtable.Entry) bool {
+			v.Elems = append(v.Elems, e.Key())
+			return true
+		})
 	case keyspace.KindZSet:
 		v.Kind = rdb.KindZSet
 		z := zsetOf(e)

@@ -141,13 +141,11 @@ func objectFromRDB(v *rdb.Value, lim objLimits) (kind kvtable.Kind, obj any, str
 			}
 			return keyspace.KindSet, so, nil, nil
 		}
-		so := &setObj{members: make([]string, len(v.Elems)), index: make(map[string]int, len(v.Elems))}
-		for i, m := range v.Elems {
-			so.members[i] = loadedString(m)
-			so.index[so.members[i]] = i
-		}
-		if len(so.index) != len(so.members) {
-			return 0, nil, nil, errDupMember
+		so := newHashSet(len(v.Elems))
+		for _, m := range v.Elems {
+			if so.t.SetBytes(m, 0, 0, nil, kvtable.NoExpire) {
+				return 0, nil, nil, errDupMember
+			}
 		}
 		return keyspace.KindSet, so, nil, nil
 	case rdb.KindZSet:
