@@ -77,11 +77,31 @@ func streamFromRDB(sv *rdb.StreamValue, lim stream.Limits) (*streamObj, error) {
 
 // objLimits are the encoding thresholds a loaded value is built with.
 type objLimits struct {
+	// slab, when set, holds the packed values of small hashes and sorted
+	// sets built for one batch of a load: they are copied into their
+	// records when stored, so the loader reuses one buffer instead of
+	// leaving a garbage array per key.
+	slab      *[]byte
 	hash      hashLimits
 	zsetMax   int
 	zsetValue int
 	intsetMax int64
 	stream    stream.Limits
+}
+
+// packBuf returns an empty slice with room for size bytes, from the slab
+// when there is one. A slab that must grow moves to a new array; slices
+// already handed out keep the old one.
+func (lim objLimits) packBuf(size int) []byte {
+	if lim.slab == nil {
+		return make([]byte, 0, size)
+	}
+	b := *lim.slab
+	if cap(b)-len(b) < size {
+		b = make([]byte, 0, max(2*cap(b), size, 64<<10))
+	}
+	*lim.slab = b[:len(b)+size]
+	return b[len(b) : len(b) : len(b)+size]
 }
 
 func (s *Server) objLimits() objLimits {
@@ -166,7 +186,7 @@ func objectFromRDB(v *rdb.Value, lim objLimits) (kind kvtable.Kind, obj any, str
 			for i, m := range v.Elems {
 				size += packed.EntrySize(m) + packed.ScoreSize(v.Scores[i])
 			}
-			pk := make([]byte, 0, size)
+			pk := lim.packBuf(size)
 			for i, m := range v.Elems {
 				pk = packed.Append(pk, m)
 				pk = packed.AppendScore(pk, v.Scores[i])
@@ -201,7 +221,7 @@ func objectFromRDB(v *rdb.Value, lim objLimits) (kind kvtable.Kind, obj any, str
 			for _, e := range v.Elems {
 				size += packed.EntrySize(e)
 			}
-			lp := make([]byte, 0, size)
+			lp := lim.packBuf(size)
 			for _, e := range v.Elems {
 				lp = packed.Append(lp, e)
 			}
@@ -300,6 +320,8 @@ func (s *Server) loadRDBFile(tx *keyspace.Tx, path string) (keys int, err error)
 		return 0, err
 	}
 	lim := s.objLimits()
+	var slab []byte
+	lim.slab = &slab
 	db := 0
 	now := time.Now().UnixMilli()
 	t0 := time.Now()
@@ -337,6 +359,7 @@ func (s *Server) loadRDBFile(tx *keyspace.Tx, path string) (keys int, err error)
 	)
 	go decodeBatches(d, batches, free, stop, tx.Keyspace().ShardOf)
 	for b := range batches {
+		slab = slab[:0] // the last batch's values are in their records
 		// Find every key's table first and touch its bucket there: the
 		// cache misses of a batch overlap instead of stalling each insert.
 		// Building the objects here (not on the decoding goroutine) keeps
