@@ -50,6 +50,11 @@ func (s *Server) clientEvictCron() {
 	var total int64
 	s.mu.Lock()
 	for _, c := range s.clients {
+		if c.killed.Load() {
+			// Evicted (or killed) already, its loop not done closing it:
+			// neither counted again nor picked twice.
+			continue
+		}
 		mem := c.memUsage()
 		total += mem
 		c.mu.Lock()
