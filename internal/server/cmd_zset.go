@@ -247,16 +247,37 @@ func (z *zsetObj) dictSet(m string, s float64) {
 	z.dict.SetBytes(bytesOf(m), 0, 0, b[:], kvtable.NoExpire)
 }
 
-// setScore moves a present member from score cur to s.
-func (z *zsetObj) setScore(m []byte, cur, s float64) {
+// scoreEntry is score for ZADD: for a skiplist it also returns the
+// member's dict entry, so that setScoreAt rewrites the score without a
+// second lookup.
+func (z *zsetObj) scoreEntry(m []byte) (float64, bool, kvtable.Entry) {
+	if z.sl == nil {
+		s, ok := z.score(unsafeString(m))
+		return s, ok, kvtable.Entry{}
+	}
+	e, ok := z.dict.Get(m)
+	if !ok {
+		return 0, false, e
+	}
+	return math.Float64frombits(binary.LittleEndian.Uint64(e.Bytes())), true, e
+}
+
+// setScoreAt moves a present member from score cur to s; de is its dict
+// entry from scoreEntry, still valid (the dict has not changed since).
+func (z *zsetObj) setScoreAt(m []byte, cur, s float64, de kvtable.Entry) {
 	if z.sl == nil {
 		z.removeBytes(m)
 		z.lpInsert(m, s)
 		return
 	}
-	// The skiplist node keeps its member string: no allocation.
+	// The skiplist node keeps its member string: no allocation. The
+	// score is rewritten in its record, same size.
 	z.sl.Update(cur, unsafeString(m), s)
-	z.dictSet(unsafeString(m), s)
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], math.Float64bits(s))
+	if !de.Overwrite(b[:], 0) {
+		z.dictSet(unsafeString(m), s)
+	}
 }
 
 // insert adds a member known to be absent, converting the encoding first
@@ -673,7 +694,7 @@ func (c *client) zaddGeneric(key []byte, flags int, scores []float64, elems [][]
 	processed := false
 	for i, s := range scores {
 		m := elems[2*i+1]
-		cur, exists := z.score(string(m))
+		cur, exists, de := z.scoreEntry(m)
 		if exists {
 			if flags&zaddNX != 0 {
 				continue
@@ -690,7 +711,7 @@ func (c *client) zaddGeneric(key []byte, flags int, scores []float64, elems [][]
 			}
 			result, processed = s, true
 			if s != cur {
-				z.setScore(m, cur, s)
+				z.setScoreAt(m, cur, s, de)
 				updated++
 			}
 			continue
