@@ -273,19 +273,9 @@ func (c *client) hashWrite(key []byte) (h hashVal, isNew, ok bool) {
 }
 
 func (c *client) hashLookup(key []byte, write bool) (hashVal, bool) {
-	var e kvtable.Entry
-	var found bool
-	if write {
-		e, found = c.tx.GetW(key)
-	} else {
-		e, found = c.tx.Get(key)
-	}
+	e, found, ok := lookupEntry(c, key, keyspace.KindHash, write)
 	if !found {
-		return hashVal{}, true
-	}
-	if e.Kind() != keyspace.KindHash {
-		c.replyError(rerr.WrongType)
-		return hashVal{}, false
+		return hashVal{}, ok
 	}
 	return hashOf(e), true
 }

@@ -537,19 +537,9 @@ func (c *client) zsetStore(key []byte, z *zsetObj) {
 // zsetLookup looks key up; it returns nil (having replied WRONGTYPE, ok
 // false) for another kind, and nil with ok true for a missing key.
 func (c *client) zsetLookup(key []byte, write bool) (*zsetObj, bool) {
-	var e kvtable.Entry
-	var found bool
-	if write {
-		e, found = c.tx.GetW(key)
-	} else {
-		e, found = c.tx.Get(key)
-	}
+	e, found, ok := lookupEntry(c, key, keyspace.KindZSet, write)
 	if !found {
-		return nil, true
-	}
-	if e.Kind() != keyspace.KindZSet {
-		c.replyError(rerr.WrongType)
-		return nil, false
+		return nil, ok
 	}
 	z := zsetOf(e)
 	if write && z.sl == nil {

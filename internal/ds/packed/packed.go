@@ -56,32 +56,29 @@ func AppendString(b []byte, s string) []byte {
 // Next decodes the string at off and returns it (aliasing b) and the
 // offset of the one after.
 func Next(b []byte, off int) (v []byte, next int) {
-	x, shift := 0, 0
-	for {
-		c := b[off]
-		off++
-		x |= int(c&0x7f) << shift
-		if c < 0x80 {
-			break
-		}
-		shift += 7
-	}
+	x, off := length(b, off)
 	return b[off : off+x : off+x], off + x
 }
 
 // Skip returns the offset after the string at off.
 func Skip(b []byte, off int) int {
-	x, shift := 0, 0
+	x, off := length(b, off)
+	return off + x
+}
+
+// length decodes the length prefix at off and returns it and the offset
+// of the string's bytes.
+func length(b []byte, off int) (x, start int) {
+	shift := 0
 	for {
 		c := b[off]
 		off++
 		x |= int(c&0x7f) << shift
 		if c < 0x80 {
-			break
+			return x, off
 		}
 		shift += 7
 	}
-	return off + x
 }
 
 // Count is the number of strings in b.
