@@ -99,6 +99,7 @@ type Server struct {
 	aofrw               aofRewriteState // AOF rewrites (aof_rewrite.go)
 	clientEvict         clientEvictState
 	instant             instantState // INFO instantaneous_* (instant.go)
+	memRel              memRelease   // idle memory release (memrelease.go); cron only
 	evict               evictState   // maxmemory and used_memory (evict.go)
 
 	shutdownOnce sync.Once
@@ -453,6 +454,7 @@ func (s *Server) cron() {
 		s.closeIdleClients()
 		s.clientEvictCron()
 		s.instantCron()
+		s.memReleaseCron(time.Now())
 		s.saveCron()
 		s.aofRewriteCron()
 		if l := s.aofLog.Load(); l != nil {
