@@ -172,25 +172,6 @@ func TestSetPopAndRandom(t *testing.T) {
 	}
 }
 
-// setPipeline sends cmds in one write and returns their replies, failing
-// on an error reply.
-func setPipeline(t *testing.T, c *servertest.Conn, cmds [][]string) []string {
-	t.Helper()
-	var buf []byte
-	for _, cmd := range cmds {
-		buf = resp.AppendCommandStrings(buf, cmd...)
-	}
-	c.Send(buf)
-	out := make([]string, len(cmds))
-	for i := range cmds {
-		out[i] = c.ReadRaw()
-		if strings.HasPrefix(out[i], "-") {
-			t.Fatalf("%q: %q", cmds[i], out[i])
-		}
-	}
-	return out
-}
-
 // sadd adds prefix0..prefix<n-1> to key in batches.
 func sadd(t *testing.T, c *servertest.Conn, key, prefix string, from, to int) {
 	t.Helper()
@@ -202,7 +183,7 @@ func sadd(t *testing.T, c *servertest.Conn, key, prefix string, from, to int) {
 		}
 		cmds = append(cmds, cmd)
 	}
-	setPipeline(t, c, cmds)
+	pipeline(t, c, cmds)
 }
 
 // sscanStep runs one SSCAN call and returns the next cursor and members.
@@ -252,7 +233,7 @@ func TestSetSScanHashtable(t *testing.T) {
 			for i := removed * added / 700; i < (removed+100)*added/700; i++ {
 				cmd = append(cmd, fmt.Sprint("new", i))
 			}
-			setPipeline(t, c, [][]string{append([]string{"SREM", "s"}, cmd...)})
+			pipeline(t, c, [][]string{append([]string{"SREM", "s"}, cmd...)})
 			removed += 100
 		}
 		calls++
@@ -346,16 +327,16 @@ func TestSetRandomDistribution(t *testing.T) {
 		}
 		return rs
 	}
-	check("SRANDMEMBER", asArrays(setPipeline(t, c, repeat(8000, []string{"SRANDMEMBER", "s"}))), false, 1)
-	check("SRANDMEMBER 5", setPipeline(t, c, repeat(1600, []string{"SRANDMEMBER", "s", "5"})), true, 5)
-	check("SRANDMEMBER 20", setPipeline(t, c, repeat(400, []string{"SRANDMEMBER", "s", "20"})), true, 20)
-	check("SRANDMEMBER -8000", setPipeline(t, c, [][]string{{"SRANDMEMBER", "s", "-8000"}}), false, 8000)
+	check("SRANDMEMBER", asArrays(pipeline(t, c, repeat(8000, []string{"SRANDMEMBER", "s"}))), false, 1)
+	check("SRANDMEMBER 5", pipeline(t, c, repeat(1600, []string{"SRANDMEMBER", "s", "5"})), true, 5)
+	check("SRANDMEMBER 20", pipeline(t, c, repeat(400, []string{"SRANDMEMBER", "s", "20"})), true, 20)
+	check("SRANDMEMBER -8000", pipeline(t, c, [][]string{{"SRANDMEMBER", "s", "-8000"}}), false, 8000)
 
 	pops := func(n int, pop []string, after ...[]string) []string {
 		cmds := [][]string{{"COPY", "s", "p"}, pop}
 		cmds = append(cmds, after...)
 		cmds = append(cmds, []string{"DEL", "p"})
-		rs := setPipeline(t, c, repeat(n, cmds...))
+		rs := pipeline(t, c, repeat(n, cmds...))
 		var out []string
 		for i := 1; i < len(rs); i += len(cmds) {
 			out = append(out, rs[i+len(after)])
@@ -374,7 +355,7 @@ func TestSetRandomDistribution(t *testing.T) {
 	for i := 900; i < 7000; i++ {
 		gone = append(gone, fmt.Sprint("m", i))
 	}
-	setPipeline(t, c, [][]string{append([]string{"SREM", "sparse"}, gone...)})
+	pipeline(t, c, [][]string{append([]string{"SREM", "sparse"}, gone...)})
 	tally := map[string]int{}
 	for _, m := range setStrings(t, c.Do("SRANDMEMBER", "sparse", "-180000")) {
 		tally[m]++

@@ -44,25 +44,6 @@ func evictInfo(t *testing.T, c *servertest.Conn, name string) int64 {
 	return 0
 }
 
-// evictPipeline sends the commands in one write and checks no reply is an
-// error.
-func evictPipeline(t *testing.T, c *servertest.Conn, cmds [][]string) []string {
-	t.Helper()
-	var buf []byte
-	for _, cmd := range cmds {
-		buf = resp.AppendCommandStrings(buf, cmd...)
-	}
-	c.Send(buf)
-	out := make([]string, len(cmds))
-	for i := range cmds {
-		out[i] = c.ReadRaw()
-		if strings.HasPrefix(out[i], "-") {
-			t.Fatalf("%q: %q", cmds[i], out[i])
-		}
-	}
-	return out
-}
-
 // evictSet stores n keys prefix<i> with a 1000-byte value, each with a TTL
 // of ttl(i) seconds when ttl is not nil.
 func evictSet(t *testing.T, c *servertest.Conn, prefix string, n int, ttl func(i int) int) {
@@ -76,7 +57,7 @@ func evictSet(t *testing.T, c *servertest.Conn, prefix string, n int, ttl func(i
 		}
 		cmds = append(cmds, cmd)
 	}
-	evictPipeline(t, c, cmds)
+	pipeline(t, c, cmds)
 }
 
 // evictSurvivors counts the keys prefix0..prefix<n-1> still there.
@@ -165,7 +146,7 @@ func TestEvictionPolicies(t *testing.T) {
 						gets = append(gets, []string{"GET", "b" + strconv.Itoa(i)})
 					}
 				}
-				evictPipeline(t, c, gets)
+				pipeline(t, c, gets)
 			}
 			lowerLimit(t, c, n*1000/5)
 			settle(t, c)
@@ -297,9 +278,9 @@ func TestUsedMemoryFollowsHeap(t *testing.T) {
 	for i := 0; i < 50_000; i++ {
 		cmds = append(cmds, []string{"SET", "key:" + strconv.Itoa(i), val})
 	}
-	evictPipeline(t, c, cmds[:25_000])
+	pipeline(t, c, cmds[:25_000])
 	before := evictInfo(t, c, "keyspace_data_bytes")
-	evictPipeline(t, c, cmds[25_000:])
+	pipeline(t, c, cmds[25_000:])
 	// Between collections the figure moves with the tables' bytes, which
 	// count each record (about 130 bytes here) as it is written.
 	grown := evictInfo(t, c, "keyspace_data_bytes") - before
