@@ -242,12 +242,18 @@ func (t *Tx) SetObjIn(db int, key []byte, kind kvtable.Kind, flags uint8, obj an
 		existed = tb.SetObj(key, kind, flags, obj, expireAt)
 		t.account(sh, db, tb)
 	}
+	t.stored(db, key, kind, existed)
+}
+
+// stored is what every write of a whole value owes after it: the OnNew
+// hook for a created key, and the key's blocked clients. A new list,
+// sorted set (small ones are bytes) or stream may serve a waiter; a
+// replaced value may be one a waiter must give up on (a stream replaced
+// by a string: XREADGROUP answers UNBLOCKED).
+func (t *Tx) stored(db int, key []byte, kind kvtable.Kind, existed bool) {
 	if !existed {
 		t.created(db, key)
 	}
-	// A new list, sorted set or stream may serve a waiter; a replaced
-	// value may be one a waiter must give up on (a stream replaced by
-	// another type).
 	if t.ks.Blocked.Load() > 0 && (existed || kind == KindList || kind == KindZSet || kind == KindStream) {
 		t.Ready = append(t.Ready, ReadyKey{DB: db, Key: string(key)})
 	}
@@ -283,15 +289,7 @@ func (t *Tx) setBytes(db int, key []byte, kind kvtable.Kind, flags uint8, val []
 		existed = tb.SetBytes(key, kind, flags, val, expireAt)
 		t.account(sh, db, tb)
 	}
-	if !existed {
-		t.created(db, key)
-	}
-	// A new sorted set (small ones are bytes) may serve a waiter; a
-	// string replacing a stream must tell its blocked clients it is gone
-	// (XREADGROUP answers UNBLOCKED).
-	if t.ks.Blocked.Load() > 0 && (existed || kind == KindZSet) {
-		t.Ready = append(t.Ready, ReadyKey{DB: db, Key: string(key)})
-	}
+	t.stored(db, key, kind, existed)
 }
 
 // Delete removes key; it reports whether a live key was removed.
