@@ -154,13 +154,7 @@ func (t *tlsServer) configure(c *config.Config) error {
 	if c.Int("tls-port") == 0 || t.conf.Load() != nil {
 		return nil
 	}
-	conf, err := buildTLSConfig(c)
-	if err != nil {
-		t.s.log.Warningf("%v", err)
-		return errTLSConfig
-	}
-	t.conf.Store(conf)
-	return nil
+	return t.load(c)
 }
 
 // reload is the CONFIG SET hook of every tls-* directive: while TLS is
@@ -170,6 +164,12 @@ func (t *tlsServer) reload(c *config.Config) error {
 	if c.Int("tls-port") == 0 && !t.group.listening() {
 		return nil
 	}
+	return t.load(c)
+}
+
+// load builds the TLS settings from the tls-* directives for the
+// connections to come; the details of a failure go to the log.
+func (t *tlsServer) load(c *config.Config) error {
 	conf, err := buildTLSConfig(c)
 	if err != nil {
 		t.s.log.Warningf("%v", err)
