@@ -16,6 +16,8 @@
 // stored as they come).
 package packed
 
+import "encoding/binary"
+
 // Size is the number of bytes Append adds for a string of length n.
 func Size(n int) int { return uvarintLen(n) + n }
 
@@ -31,26 +33,14 @@ func uvarintLen(x int) int {
 	return n
 }
 
-// Append adds v at the end of b.
+// Append adds v at the end of b. The length prefix is a standard uvarint.
 func Append(b, v []byte) []byte {
-	x := uint(len(v))
-	for x >= 0x80 {
-		b = append(b, byte(x)|0x80)
-		x >>= 7
-	}
-	b = append(b, byte(x))
-	return append(b, v...)
+	return append(binary.AppendUvarint(b, uint64(len(v))), v...)
 }
 
 // AppendString adds s at the end of b.
 func AppendString(b []byte, s string) []byte {
-	x := uint(len(s))
-	for x >= 0x80 {
-		b = append(b, byte(x)|0x80)
-		x >>= 7
-	}
-	b = append(b, byte(x))
-	return append(b, s...)
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
 }
 
 // Next decodes the string at off and returns it (aliasing b) and the
@@ -93,14 +83,8 @@ func Count(b []byte) int {
 // put writes v as an entry at b[off:], which has exactly EntrySize(v)
 // bytes of room.
 func put(b []byte, off int, v []byte) {
-	x := uint(len(v))
-	for x >= 0x80 {
-		b[off] = byte(x) | 0x80
-		off++
-		x >>= 7
-	}
-	b[off] = byte(x)
-	copy(b[off+1:], v)
+	off += binary.PutUvarint(b[off:], uint64(len(v)))
+	copy(b[off:], v)
 }
 
 // resize makes the bytes [i, j) of b n bytes long, moving what follows,
