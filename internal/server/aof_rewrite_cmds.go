@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/taconite/taconite/internal/rdb"
+	"github.com/taconite/taconite/internal/resp"
 )
 
 // The AOF base in command form (aof-use-rdb-preamble no): a background
@@ -41,58 +42,33 @@ const aofRewriteItemsPerCmd = 64
 // cmdRecords writes commands in RESP, as the AOF holds them.
 type cmdRecords struct{}
 
-func aofArrayLen(b []byte, n int) []byte {
-	b = append(b, '*')
-	b = strconv.AppendInt(b, int64(n), 10)
-	return append(b, '\r', '\n')
-}
-
-func aofBulk(b, p []byte) []byte {
-	b = append(b, '$')
-	b = strconv.AppendInt(b, int64(len(p)), 10)
-	b = append(b, '\r', '\n')
-	b = append(b, p...)
-	return append(b, '\r', '\n')
-}
-
-func aofBulkString(b []byte, s string) []byte {
-	b = append(b, '$')
-	b = strconv.AppendInt(b, int64(len(s)), 10)
-	b = append(b, '\r', '\n')
-	b = append(b, s...)
-	return append(b, '\r', '\n')
-}
-
-func aofBulkInt(b []byte, n int64) []byte {
-	var tmp [20]byte
-	return aofBulk(b, strconv.AppendInt(tmp[:0], n, 10))
-}
-
+// aofBulkUint is resp.AppendBulkInt for the unsigned counters streams
+// keep.
 func aofBulkUint(b []byte, n uint64) []byte {
 	var tmp [20]byte
-	return aofBulk(b, strconv.AppendUint(tmp[:0], n, 10))
+	return resp.AppendBulk(b, strconv.AppendUint(tmp[:0], n, 10))
 }
 
 func aofBulkID(b []byte, id rdb.StreamID) []byte {
 	var tmp [41]byte
 	p := strconv.AppendUint(tmp[:0], id.Ms, 10)
 	p = append(p, '-')
-	return aofBulk(b, strconv.AppendUint(p, id.Seq, 10))
+	return resp.AppendBulk(b, strconv.AppendUint(p, id.Seq, 10))
 }
 
 // appendFunctionLoad is a function library's record: the base starts
 // with them, as in Redis.
 func appendFunctionLoad(b []byte, code string) []byte {
-	b = aofArrayLen(b, 3)
-	b = aofBulkString(b, "FUNCTION")
-	b = aofBulkString(b, "LOAD")
-	return aofBulkString(b, code)
+	b = resp.AppendArrayLen(b, 3)
+	b = resp.AppendBulkString(b, "FUNCTION")
+	b = resp.AppendBulkString(b, "LOAD")
+	return resp.AppendBulkString(b, code)
 }
 
 func (cmdRecords) appendSelect(b []byte, db, _, _ int) []byte {
-	b = aofArrayLen(b, 2)
-	b = aofBulkString(b, "SELECT")
-	return aofBulkInt(b, int64(db))
+	b = resp.AppendArrayLen(b, 2)
+	b = resp.AppendBulkString(b, "SELECT")
+	return resp.AppendBulkInt(b, int64(db))
 }
 
 // appendBatches writes n items as commands "name key item..." of at most
@@ -101,9 +77,9 @@ func (cmdRecords) appendSelect(b []byte, db, _, _ int) []byte {
 func appendBatches(b []byte, name string, key []byte, n, width int, item func(b []byte, i int) []byte) []byte {
 	for start := 0; start < n; start += aofRewriteItemsPerCmd {
 		end := min(start+aofRewriteItemsPerCmd, n)
-		b = aofArrayLen(b, 2+(end-start)*width)
-		b = aofBulkString(b, name)
-		b = aofBulk(b, key)
+		b = resp.AppendArrayLen(b, 2+(end-start)*width)
+		b = resp.AppendBulkString(b, name)
+		b = resp.AppendBulk(b, key)
 		for i := start; i < end; i++ {
 			b = item(b, i)
 		}
@@ -114,36 +90,36 @@ func appendBatches(b []byte, name string, key []byte, n, width int, item func(b 
 func (cmdRecords) appendKey(b []byte, key []byte, v *rdb.Value, expireAt int64) []byte {
 	switch v.Kind {
 	case rdb.KindString:
-		b = aofArrayLen(b, 3)
-		b = aofBulkString(b, "SET")
-		b = aofBulk(b, key)
-		b = aofBulk(b, v.Str)
+		b = resp.AppendArrayLen(b, 3)
+		b = resp.AppendBulkString(b, "SET")
+		b = resp.AppendBulk(b, key)
+		b = resp.AppendBulk(b, v.Str)
 	case rdb.KindList:
-		b = appendBatches(b, "RPUSH", key, len(v.Elems), 1, func(b []byte, i int) []byte { return aofBulk(b, v.Elems[i]) })
+		b = appendBatches(b, "RPUSH", key, len(v.Elems), 1, func(b []byte, i int) []byte { return resp.AppendBulk(b, v.Elems[i]) })
 	case rdb.KindSet:
 		if v.Ints != nil {
-			b = appendBatches(b, "SADD", key, len(v.Ints), 1, func(b []byte, i int) []byte { return aofBulkInt(b, v.Ints[i]) })
+			b = appendBatches(b, "SADD", key, len(v.Ints), 1, func(b []byte, i int) []byte { return resp.AppendBulkInt(b, v.Ints[i]) })
 		} else {
-			b = appendBatches(b, "SADD", key, len(v.Elems), 1, func(b []byte, i int) []byte { return aofBulk(b, v.Elems[i]) })
+			b = appendBatches(b, "SADD", key, len(v.Elems), 1, func(b []byte, i int) []byte { return resp.AppendBulk(b, v.Elems[i]) })
 		}
 	case rdb.KindZSet:
 		b = appendBatches(b, "ZADD", key, len(v.Elems), 2, func(b []byte, i int) []byte {
-			b = aofBulkString(b, zsetScoreText(v.Scores[i]))
-			return aofBulk(b, v.Elems[i])
+			b = resp.AppendBulkString(b, zsetScoreText(v.Scores[i]))
+			return resp.AppendBulk(b, v.Elems[i])
 		})
 	case rdb.KindHash:
 		b = appendBatches(b, "HMSET", key, len(v.Elems)/2, 2, func(b []byte, i int) []byte {
-			b = aofBulk(b, v.Elems[2*i])
-			return aofBulk(b, v.Elems[2*i+1])
+			b = resp.AppendBulk(b, v.Elems[2*i])
+			return resp.AppendBulk(b, v.Elems[2*i+1])
 		})
 	case rdb.KindStream:
 		b = cmdRecords{}.appendStream(b, key, v.Stream)
 	}
 	if expireAt != 0 {
-		b = aofArrayLen(b, 3)
-		b = aofBulkString(b, "PEXPIREAT")
-		b = aofBulk(b, key)
-		b = aofBulkInt(b, expireAt)
+		b = resp.AppendArrayLen(b, 3)
+		b = resp.AppendBulkString(b, "PEXPIREAT")
+		b = resp.AppendBulk(b, key)
+		b = resp.AppendBulkInt(b, expireAt)
 	}
 	return b
 }
@@ -155,52 +131,52 @@ func (cmdRecords) appendKey(b []byte, key []byte, v *rdb.Value, expireAt int64) 
 // for a consumer without pending entries).
 func (cmdRecords) appendStream(b []byte, key []byte, st *rdb.StreamValue) []byte {
 	if len(st.Entries) == 0 {
-		b = aofArrayLen(b, 7)
-		b = aofBulkString(b, "XADD")
-		b = aofBulk(b, key)
-		b = aofBulkString(b, "MAXLEN")
-		b = aofBulkString(b, "0")
-		b = aofBulkString(b, "0-1")
-		b = aofBulkString(b, "x")
-		b = aofBulkString(b, "y")
+		b = resp.AppendArrayLen(b, 7)
+		b = resp.AppendBulkString(b, "XADD")
+		b = resp.AppendBulk(b, key)
+		b = resp.AppendBulkString(b, "MAXLEN")
+		b = resp.AppendBulkString(b, "0")
+		b = resp.AppendBulkString(b, "0-1")
+		b = resp.AppendBulkString(b, "x")
+		b = resp.AppendBulkString(b, "y")
 	}
 	for _, e := range st.Entries {
-		b = aofArrayLen(b, 3+len(e.Fields))
-		b = aofBulkString(b, "XADD")
-		b = aofBulk(b, key)
+		b = resp.AppendArrayLen(b, 3+len(e.Fields))
+		b = resp.AppendBulkString(b, "XADD")
+		b = resp.AppendBulk(b, key)
 		b = aofBulkID(b, e.ID)
 		for _, f := range e.Fields {
-			b = aofBulk(b, f)
+			b = resp.AppendBulk(b, f)
 		}
 	}
-	b = aofArrayLen(b, 7)
-	b = aofBulkString(b, "XSETID")
-	b = aofBulk(b, key)
+	b = resp.AppendArrayLen(b, 7)
+	b = resp.AppendBulkString(b, "XSETID")
+	b = resp.AppendBulk(b, key)
 	b = aofBulkID(b, st.LastID)
-	b = aofBulkString(b, "ENTRIESADDED")
+	b = resp.AppendBulkString(b, "ENTRIESADDED")
 	b = aofBulkUint(b, st.EntriesAdded)
-	b = aofBulkString(b, "MAXDELETEDID")
+	b = resp.AppendBulkString(b, "MAXDELETEDID")
 	b = aofBulkID(b, st.MaxDeleted)
 	for gi := range st.Groups {
 		g := &st.Groups[gi]
-		b = aofArrayLen(b, 7)
-		b = aofBulkString(b, "XGROUP")
-		b = aofBulkString(b, "CREATE")
-		b = aofBulk(b, key)
-		b = aofBulk(b, g.Name)
+		b = resp.AppendArrayLen(b, 7)
+		b = resp.AppendBulkString(b, "XGROUP")
+		b = resp.AppendBulkString(b, "CREATE")
+		b = resp.AppendBulk(b, key)
+		b = resp.AppendBulk(b, g.Name)
 		b = aofBulkID(b, g.LastID)
-		b = aofBulkString(b, "ENTRIESREAD")
-		b = aofBulkInt(b, g.EntriesRead)
+		b = resp.AppendBulkString(b, "ENTRIESREAD")
+		b = resp.AppendBulkInt(b, g.EntriesRead)
 		// Per consumer (in name order): its pending entries, or, when it
 		// has none, the consumer alone.
 		for _, c := range g.Consumers {
 			if len(c.PEL) == 0 {
-				b = aofArrayLen(b, 5)
-				b = aofBulkString(b, "XGROUP")
-				b = aofBulkString(b, "CREATECONSUMER")
-				b = aofBulk(b, key)
-				b = aofBulk(b, g.Name)
-				b = aofBulk(b, c.Name)
+				b = resp.AppendArrayLen(b, 5)
+				b = resp.AppendBulkString(b, "XGROUP")
+				b = resp.AppendBulkString(b, "CREATECONSUMER")
+				b = resp.AppendBulk(b, key)
+				b = resp.AppendBulk(b, g.Name)
+				b = resp.AppendBulk(b, c.Name)
 				continue
 			}
 			for _, id := range c.PEL {
@@ -211,19 +187,19 @@ func (cmdRecords) appendStream(b []byte, key []byte, st *rdb.StreamValue) []byte
 				if j < len(g.PEL) && g.PEL[j].ID == id {
 					n = g.PEL[j]
 				}
-				b = aofArrayLen(b, 12)
-				b = aofBulkString(b, "XCLAIM")
-				b = aofBulk(b, key)
-				b = aofBulk(b, g.Name)
-				b = aofBulk(b, c.Name)
-				b = aofBulkString(b, "0")
+				b = resp.AppendArrayLen(b, 12)
+				b = resp.AppendBulkString(b, "XCLAIM")
+				b = resp.AppendBulk(b, key)
+				b = resp.AppendBulk(b, g.Name)
+				b = resp.AppendBulk(b, c.Name)
+				b = resp.AppendBulkString(b, "0")
 				b = aofBulkID(b, id)
-				b = aofBulkString(b, "TIME")
-				b = aofBulkInt(b, n.DeliveryTime)
-				b = aofBulkString(b, "RETRYCOUNT")
+				b = resp.AppendBulkString(b, "TIME")
+				b = resp.AppendBulkInt(b, n.DeliveryTime)
+				b = resp.AppendBulkString(b, "RETRYCOUNT")
 				b = aofBulkUint(b, n.DeliveryCount)
-				b = aofBulkString(b, "JUSTID")
-				b = aofBulkString(b, "FORCE")
+				b = resp.AppendBulkString(b, "JUSTID")
+				b = resp.AppendBulkString(b, "FORCE")
 			}
 		}
 	}
