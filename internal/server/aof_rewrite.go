@@ -238,13 +238,11 @@ func (s *Server) loadAOFBase(path string) (bool, error) {
 	if !bytes.Equal(magic[:n], []byte("REDIS")) {
 		return false, nil
 	}
-	mask := s.ks.AllShards()
-	var tx keyspace.Tx
-	s.ks.Lock(mask)
-	defer s.ks.Unlock(mask)
-	s.ks.Begin(&tx, 0, mask, time.Now())
-	tx.NoTouch = true
-	keys, err := s.loadRDBFile(&tx, path)
+	var keys int
+	err = s.withAllShards(func(tx *keyspace.Tx) error {
+		keys, err = s.loadRDBFile(tx, path)
+		return err
+	})
 	if err != nil {
 		return true, err
 	}

@@ -586,13 +586,19 @@ func (s *Server) writeSnapshotFile(path string, tx *keyspace.Tx, locked bool) er
 // saveLockedAll takes every shard and saves (shutdown, save points when
 // no client command holds the locks).
 func (s *Server) saveLockedAll() error {
+	return s.withAllShards(func(tx *keyspace.Tx) error { return s.saveRDB(tx, true) })
+}
+
+// withAllShards runs fn holding every shard, through a Tx that leaves the
+// keys' access clocks alone (saving and loading are no use of a key).
+func (s *Server) withAllShards(fn func(tx *keyspace.Tx) error) error {
 	mask := s.ks.AllShards()
 	var tx keyspace.Tx
 	s.ks.Lock(mask)
 	defer s.ks.Unlock(mask)
 	s.ks.Begin(&tx, 0, mask, time.Now())
 	tx.NoTouch = true
-	return s.saveRDB(&tx, true)
+	return fn(&tx)
 }
 
 // startBGSave starts a background save; false when one is running.

@@ -543,20 +543,16 @@ func (s *Server) loadAtStartup() error {
 	if _, err := os.Stat(path); err != nil {
 		return nil
 	}
-	mask := s.ks.AllShards()
-	var tx keyspace.Tx
-	s.ks.Lock(mask)
-	defer s.ks.Unlock(mask)
-	s.ks.Begin(&tx, 0, mask, time.Now())
-	tx.NoTouch = true
-	t0 := time.Now()
-	keys, err := s.loadRDBFile(&tx, path)
-	if err != nil {
-		for db := 0; db < s.ks.Databases(); db++ {
-			tx.FlushDB(db)
+	return s.withAllShards(func(tx *keyspace.Tx) error {
+		t0 := time.Now()
+		keys, err := s.loadRDBFile(tx, path)
+		if err != nil {
+			for db := 0; db < s.ks.Databases(); db++ {
+				tx.FlushDB(db)
+			}
+			return fmt.Errorf("loading %s: %w", path, err)
 		}
-		return fmt.Errorf("loading %s: %w", path, err)
-	}
-	s.log.Noticef("DB loaded from disk: %.3f seconds (%d keys)", time.Since(t0).Seconds(), keys)
-	return nil
+		s.log.Noticef("DB loaded from disk: %.3f seconds (%d keys)", time.Since(t0).Seconds(), keys)
+		return nil
+	})
 }
