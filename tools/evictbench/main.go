@@ -224,6 +224,25 @@ func dial(addr string) (*conn, error) {
 
 func (c *conn) close() { c.nc.Close() }
 
+// roundTrip sends the pipeline buf and reads its n replies; an error
+// reply is an error.
+func (c *conn) roundTrip(buf []byte, n int) error {
+	c.w.Write(buf)
+	if err := c.w.Flush(); err != nil {
+		return err
+	}
+	for j := 0; j < n; j++ {
+		v, err := resp.ReadReply(c.r)
+		if err == nil && v.Type == '-' {
+			err = errors.New(string(v.Str))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (c *conn) do(args ...string) (resp.Value, error) {
 	c.w.Write(resp.AppendCommandStrings(nil, args...))
 	if err := c.w.Flush(); err != nil {
@@ -328,20 +347,9 @@ func runFlood(o options, bin string) (floodResult, error) {
 				for j := 0; j < n; j++ {
 					buf = resp.AppendCommandStrings(buf, "SET", "flood:"+strconv.Itoa(k)+":"+strconv.Itoa(i+j), val)
 				}
-				cc.w.Write(buf)
-				if err := cc.w.Flush(); err != nil {
+				if err := cc.roundTrip(buf, n); err != nil {
 					firstErr.CompareAndSwap(nil, err)
 					return
-				}
-				for j := 0; j < n; j++ {
-					v, err := resp.ReadReply(cc.r)
-					if err == nil && v.Type == '-' {
-						err = errors.New(string(v.Str))
-					}
-					if err != nil {
-						firstErr.CompareAndSwap(nil, err)
-						return
-					}
 				}
 			}
 		}(k)
@@ -455,20 +463,9 @@ func cacheLoop(o options, addr string, z *zipf, rngs []*rand.Rand, total int) (h
 				if sets == 0 {
 					continue
 				}
-				c.w.Write(buf)
-				if err := c.w.Flush(); err != nil {
+				if err := c.roundTrip(buf, sets); err != nil {
 					firstErr.CompareAndSwap(nil, err)
 					return
-				}
-				for j := 0; j < sets; j++ {
-					v, err := resp.ReadReply(c.r)
-					if err == nil && v.Type == '-' {
-						err = errors.New(string(v.Str))
-					}
-					if err != nil {
-						firstErr.CompareAndSwap(nil, err)
-						return
-					}
 				}
 			}
 		}(rngs[k])
