@@ -297,14 +297,11 @@ func (z *zsetObj) insert(m string, s float64, maxEntries, maxValue int) {
 // insertBytes is insert of a member given as bytes, copied only if the
 // set is (or becomes) a skiplist.
 func (z *zsetObj) insertBytes(m []byte, s float64, maxEntries, maxValue int) {
-	if z.sl == nil && (z.n+1 > maxEntries || len(m) > maxValue) {
-		z.toSkiplist()
-	}
-	if z.sl != nil {
-		z.insert(string(m), s, maxEntries, maxValue)
+	if z.sl == nil && z.n+1 <= maxEntries && len(m) <= maxValue {
+		z.lpInsert(m, s)
 		return
 	}
-	z.lpInsert(m, s)
+	z.insert(string(m), s, maxEntries, maxValue)
 }
 
 // lpInsert puts (m, s) in its place in the listpack.
