@@ -189,8 +189,11 @@ func (l *loop) run(done func()) {
 }
 
 // yieldMinInterval is how long the loop goroutine runs between passes
-// through the Go scheduler; below the runtime's 10 ms preemption limit.
-const yieldMinInterval = 2 * time.Millisecond
+// through the Go scheduler: below the runtime's 10 ms preemption limit,
+// and not much below it, since about half the yields move the loop to
+// another OS thread (the runtime wakes a thread for the idle P, and it
+// sometimes takes the loop first).
+const yieldMinInterval = 5 * time.Millisecond
 
 // yieldToScheduler passes through the Go scheduler every few milliseconds.
 // The loop blocks in epoll_wait, never in the scheduler, so without this
@@ -199,7 +202,7 @@ const yieldMinInterval = 2 * time.Millisecond
 // moves the loop to another OS thread and resets the monitor to polling
 // every 20 us (1,500 wakeups a second measured under redis-benchmark -P 1,
 // each one taking the CPU from whatever runs on that core, such as the
-// client). A yield every 2 ms keeps the monitor asleep for 10 ms at a time.
+// client). A yield every 5 ms keeps the monitor asleep for 10 ms at a time.
 func (l *loop) yieldToScheduler() {
 	if l.now.Sub(l.yielded) >= yieldMinInterval {
 		l.yielded = l.now
