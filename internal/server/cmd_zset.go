@@ -215,9 +215,8 @@ func (z *zsetObj) toSkiplist() {
 	z.dict = kvtable.New()
 	for off := 0; off < len(z.pk); {
 		mb, s, next := z.lpAt(off)
-		m := string(mb)
-		z.sl.Insert(s, m)
-		z.dictSet(m, s)
+		z.sl.InsertBytes(s, mb) // a copy: pk goes
+		z.dictSet(unsafeString(mb), s)
 		off = next
 	}
 	z.pk, z.n, z.own, z.changed = nil, 0, false, false
@@ -280,28 +279,20 @@ func (z *zsetObj) setScoreAt(m []byte, cur, s float64, de kvtable.Entry) {
 	}
 }
 
-// insert adds a member known to be absent, converting the encoding first
-// when the set outgrows the listpack. A skiplist keeps m.
-func (z *zsetObj) insert(m string, s float64, maxEntries, maxValue int) {
+// insertBytes adds a member known to be absent, converting the encoding
+// first when the set outgrows the listpack. m is copied (into the
+// listpack, or into the skiplist node and the dict), so it may alias a
+// client's buffer or another set's record.
+func (z *zsetObj) insertBytes(m []byte, s float64, maxEntries, maxValue int) {
 	if z.sl == nil && (z.n+1 > maxEntries || len(m) > maxValue) {
 		z.toSkiplist()
 	}
 	if z.sl != nil {
-		z.sl.Insert(s, m)
-		z.dictSet(m, s)
+		z.sl.InsertBytes(s, m)
+		z.dictSet(unsafeString(m), s)
 		return
 	}
-	z.lpInsert(bytesOf(m), s)
-}
-
-// insertBytes is insert of a member given as bytes, copied only if the
-// set is (or becomes) a skiplist.
-func (z *zsetObj) insertBytes(m []byte, s float64, maxEntries, maxValue int) {
-	if z.sl == nil && z.n+1 <= maxEntries && len(m) <= maxValue {
-		z.lpInsert(m, s)
-		return
-	}
-	z.insert(string(m), s, maxEntries, maxValue)
+	z.lpInsert(m, s)
 }
 
 // lpInsert puts (m, s) in its place in the listpack.
@@ -475,11 +466,11 @@ func zsetFrom(es []zent, maxEntries, maxValue int) *zsetObj {
 	}
 	z := &zsetObj{inline: true}
 	if !small {
-		// The members may alias a compact source's record: the skiplist
-		// keeps copies.
+		// The members may alias a compact source's record: insertBytes
+		// copies them.
 		z.toSkiplist()
 		for _, e := range es {
-			z.insert(strings.Clone(e.member), e.score, math.MaxInt, math.MaxInt)
+			z.insertBytes(bytesOf(e.member), e.score, math.MaxInt, math.MaxInt)
 		}
 		return z
 	}
@@ -1277,8 +1268,8 @@ func (c *client) zstore(dst []byte, es []zent, grow bool) {
 	if grow {
 		z = &zsetObj{inline: true}
 		for _, e := range es {
-			// Copies, as in zsetFrom: a skiplist keeps its strings.
-			z.insert(strings.Clone(e.member), e.score, maxEntries, maxValue)
+			// Copied, as in zsetFrom.
+			z.insertBytes(bytesOf(e.member), e.score, maxEntries, maxValue)
 		}
 	} else {
 		z = zsetFrom(es, maxEntries, maxValue)

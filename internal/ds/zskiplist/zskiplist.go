@@ -17,42 +17,40 @@ type link struct {
 
 // Node is one element of the list. Its links follow it in the same
 // allocation, as many as its level (a C flexible array member, done with
-// the nodeN types below and unsafe offsets): a level-1 node, three in four,
-// takes 56 bytes and a search reads one cache line per node, with no
-// slice header to load before the link.
+// the nodeOf types below and unsafe offsets), and so does a member of up to
+// 32 bytes: a search reads the score, the links and, on equal scores, the
+// member bytes from one or two adjacent cache lines, with no slice header
+// or string to fetch from elsewhere. A level-1 node with a member of up to
+// 16 bytes is one 64-byte object, what the node and a separate string cost
+// before.
 type Node struct {
 	Score  float64
-	Member string
+	Member string // inline members point into the node's own mem
 	prev   *Node
 }
 
-// The node types by number of links. With a level probability of 1/4,
-// 99.6% of nodes have at most 4 levels and all but one in 65,536 at most 8.
+// nodeOf is a node with its links (L, an array of link) and room for an
+// inline member (M, a byte array); nodeExt has no room, for a member held
+// elsewhere. (A zero-size mem would not do: Go pads a struct's trailing
+// zero-size field.) With a level probability of 1/4, 99.6% of nodes have
+// at most 4 levels and all but one in 65,536 at most 8.
 type (
-	node1 struct {
+	nodeOf[L, M any] struct {
 		Node
-		arr [1]link
+		arr L
+		mem M
 	}
-	node2 struct {
+	nodeExt[L any] struct {
 		Node
-		arr [2]link
+		arr L
 	}
-	node3 struct {
-		Node
-		arr [3]link
-	}
-	node4 struct {
-		Node
-		arr [4]link
-	}
-	node8 struct {
-		Node
-		arr [8]link
-	}
-	nodeMax struct {
-		Node
-		arr [maxLevel]link
-	}
+)
+
+// The inline member sizes: with one or two links they fill the 64 and 80,
+// 80 and 96 byte size classes.
+type (
+	mem16 [16]byte
+	mem32 [32]byte
 )
 
 // linksOff is where every node type's links start (checked by a test).
@@ -63,25 +61,55 @@ func (n *Node) link(i int) *link {
 	return (*link)(unsafe.Add(unsafe.Pointer(n), linksOff+uintptr(i)*unsafe.Sizeof(link{})))
 }
 
+// newNodeOf allocates a node of type nodeOf[L, M] with member copied
+// into its mem; member must fit.
+func newNodeOf[L, M any](member string) *Node {
+	n := new(nodeOf[L, M])
+	if len(member) > 0 {
+		b := unsafe.Slice((*byte)(unsafe.Pointer(&n.mem)), unsafe.Sizeof(n.mem))
+		n.Member = unsafe.String(&b[0], copy(b, member))
+	}
+	return &n.Node
+}
+
+// newNodeL picks the member room for a node with links L.
+func newNodeL[L any](member string) *Node {
+	switch {
+	case len(member) <= len(mem16{}):
+		return newNodeOf[L, mem16](member)
+	case len(member) <= len(mem32{}):
+		return newNodeOf[L, mem32](member)
+	}
+	n := new(nodeExt[L])
+	n.Member = member
+	return &n.Node
+}
+
+// newNode returns a node of level lv for (score, member). A member of up to
+// 32 bytes is copied into the node, so the caller may pass bytes it reuses
+// (see InsertBytes); a longer one is kept as given.
 func newNode(member string, score float64, lv int) *Node {
 	var n *Node
 	switch {
 	case lv == 1:
-		n = &(&node1{}).Node
+		n = newNodeL[[1]link](member)
 	case lv == 2:
-		n = &(&node2{}).Node
+		n = newNodeL[[2]link](member)
 	case lv == 3:
-		n = &(&node3{}).Node
+		n = newNodeL[[3]link](member)
 	case lv == 4:
-		n = &(&node4{}).Node
+		n = newNodeL[[4]link](member)
 	case lv <= 8:
-		n = &(&node8{}).Node
+		n = newNodeL[[8]link](member)
 	default:
-		n = &(&nodeMax{}).Node
+		n = newNodeL[[maxLevel]link](member)
 	}
-	n.Member, n.Score = member, score
+	n.Score = score
 	return n
 }
+
+// inlineMax is the longest member a node holds inline.
+const inlineMax = len(mem32{})
 
 // Next returns the following node or nil.
 func (n *Node) Next() *Node { return n.link(0).next }
@@ -99,7 +127,7 @@ type List struct {
 
 // New returns an empty list.
 func New() *List {
-	return &List{head: &(&nodeMax{}).Node, level: 1}
+	return &List{head: &new(nodeExt[[maxLevel]link]).Node, level: 1}
 }
 
 // Len is the number of elements.
@@ -127,12 +155,22 @@ func randomLevel() int {
 	return lv
 }
 
-// Insert adds (score, member); the member must not be present.
+// Insert adds (score, member); the member must not be present. The node
+// keeps member itself only if it is longer than inlineMax bytes.
 func (l *List) Insert(score float64, member string) *Node {
 	lv := randomLevel()
 	n := newNode(member, score, lv)
 	l.link(n, lv)
 	return n
+}
+
+// InsertBytes is Insert of a member given as bytes the caller may reuse:
+// copied into the node, or into a new string when too long for it.
+func (l *List) InsertBytes(score float64, member []byte) *Node {
+	if len(member) > inlineMax {
+		return l.Insert(score, string(member))
+	}
+	return l.Insert(score, unsafe.String(unsafe.SliceData(member), len(member)))
 }
 
 // link puts n, a node of level lv not in the list, in its place.

@@ -85,19 +85,59 @@ func TestAgainstModel(t *testing.T) {
 	}
 }
 
-// Node.link finds the links at linksOff in every node type.
+// Node.link finds the links at linksOff in every node type, and the
+// inline member sizes fill the size classes they are meant to.
 func TestNodeLayouts(t *testing.T) {
 	offs := []uintptr{
-		unsafe.Offsetof(node1{}.arr), unsafe.Offsetof(node2{}.arr), unsafe.Offsetof(node3{}.arr),
-		unsafe.Offsetof(node4{}.arr), unsafe.Offsetof(node8{}.arr), unsafe.Offsetof(nodeMax{}.arr),
+		unsafe.Offsetof(nodeOf[[1]link, mem16]{}.arr), unsafe.Offsetof(nodeOf[[2]link, mem32]{}.arr),
+		unsafe.Offsetof(nodeExt[[3]link]{}.arr), unsafe.Offsetof(nodeOf[[4]link, mem16]{}.arr),
+		unsafe.Offsetof(nodeOf[[8]link, mem32]{}.arr), unsafe.Offsetof(nodeExt[[maxLevel]link]{}.arr),
 	}
 	for i, o := range offs {
 		if o != linksOff {
 			t.Fatalf("node type %d: links at %d, want %d", i, o, linksOff)
 		}
 	}
-	if s := unsafe.Sizeof(node1{}); s > 56 {
-		t.Fatalf("level-1 node is %d bytes", s)
+	for _, c := range []struct{ got, want uintptr }{
+		{unsafe.Sizeof(nodeOf[[1]link, mem16]{}), 64},
+		{unsafe.Sizeof(nodeOf[[1]link, mem32]{}), 80},
+		{unsafe.Sizeof(nodeOf[[2]link, mem16]{}), 80},
+		{unsafe.Sizeof(nodeExt[[1]link]{}), 48},
+	} {
+		if c.got != c.want {
+			t.Fatalf("node of %d bytes, want %d", c.got, c.want)
+		}
+	}
+}
+
+// Members up to inlineMax bytes live in their node; InsertBytes does not
+// keep the caller's buffer.
+func TestInlineMembers(t *testing.T) {
+	l := New()
+	buf := []byte("0123456789abcdef0123456789abcdefXYZ")
+	for _, n := range []int{0, 1, 16, 17, 32, 33, 35} {
+		x := l.InsertBytes(float64(n), buf[:n])
+		if x.Member != string(buf[:n]) {
+			t.Fatalf("member of %d bytes: %q", n, x.Member)
+		}
+		p := uintptr(unsafe.Pointer(unsafe.StringData(x.Member)))
+		inside := p >= uintptr(unsafe.Pointer(x)) && p < uintptr(unsafe.Pointer(x))+256
+		if n > 0 && inside != (n <= inlineMax) {
+			t.Fatalf("member of %d bytes inline: %v", n, inside)
+		}
+	}
+	for i := range buf {
+		buf[i] = '!'
+	}
+	want := "0123456789abcdef0123456789abcdefXYZ"
+	for x, i := l.First(), 0; x != nil; x, i = x.Next(), i+1 {
+		n := int(x.Score)
+		if x.Member != want[:n] {
+			t.Fatalf("member %d changed with the caller's buffer: %q", n, x.Member)
+		}
+	}
+	if err := l.Check(); err != nil {
+		t.Fatal(err)
 	}
 }
 
