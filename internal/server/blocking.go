@@ -19,6 +19,11 @@ import (
 // the key in its Tx; when the command is done, the gate hands every waiter
 // of the key, oldest first, back to its own loop, which runs the waiter's
 // command again: it either pops now or waits again, keeping its place.
+// A waiter on the writer's own loop is served at once, before the
+// writer's next command, as Redis serves blocked clients right after the
+// command that readied their keys: a pipelined LPOP after an RPUSH does
+// not take what a blocked BLPOP was waiting for. The rest of the served
+// client's input runs later, as in Redis.
 // A timer, CLIENT UNBLOCK or the client's disconnection end a wait.
 //
 // Lock order: blockRegistry.mu is a leaf lock; it is taken with shard
@@ -169,8 +174,11 @@ func (s *Server) unregister(w *waiter) bool {
 // (wakeNext). So waiters are served first-in first-out even when they
 // live on different loops, where handing them all over at once would let
 // the loops race. XREAD consumes nothing: all its waiters go at once.
+// Waiters on cur, the loop running the caller (nil if none), are served
+// before wakeReady returns (see serveBlocked); the others are posted to
+// their loops.
 // Called by the gate after the writing command, with no shard lock held.
-func (s *Server) wakeReady(ready []keyspace.ReadyKey) {
+func (s *Server) wakeReady(ready []keyspace.ReadyKey, cur *loop) {
 	r := &s.blocked
 	var woken []*waiter
 	r.mu.Lock()
@@ -213,9 +221,34 @@ func (s *Server) wakeReady(ready []keyspace.ReadyKey) {
 	for _, w := range out {
 		r.count.Add(-1)
 		s.ks.Blocked.Add(-1)
+		if w.c.loop == cur {
+			cur.serveQ = append(cur.serveQ, w)
+			continue
+		}
 		w := w
-		w.c.loop.post(func() { w.c.retryBlocked(w) })
+		w.c.loop.post(func() { w.c.retryBlocked(w, false) })
 	}
+	if cur != nil && !cur.serving && len(cur.serveQ) > 0 {
+		cur.serveBlocked()
+	}
+}
+
+// serveBlocked runs the commands of the loop's woken waiters, oldest
+// first, including those that serving them wakes in turn (a BLMOVE that
+// pushes to a list another client waits on): they join serveQ, and this
+// loop, not a deeper call, runs them. The batch's clock, which the
+// writer's accounting goes on using, is kept.
+func (l *loop) serveBlocked() {
+	l.serving = true
+	now, mark := l.now, l.mark
+	for i := 0; i < len(l.serveQ); i++ {
+		w := l.serveQ[i]
+		l.serveQ[i] = nil
+		w.c.retryBlocked(w, true)
+	}
+	l.serveQ = l.serveQ[:0]
+	l.now, l.mark = now, mark
+	l.serving = false
 }
 
 // shares reports whether the waiter's command leaves what it finds for
@@ -233,11 +266,14 @@ func (s *Server) wakeNext(w *waiter) {
 	for i, k := range w.keys {
 		ready[i] = keyspace.ReadyKey{DB: k.db, Key: k.key}
 	}
-	s.wakeReady(ready)
+	s.wakeReady(ready, w.c.loop)
 }
 
-// retryBlocked runs a woken waiter's command again on its loop.
-func (c *client) retryBlocked(w *waiter) {
+// retryBlocked runs a woken waiter's command again on its loop. inline:
+// it runs inside another client's command processing (serveBlocked), so
+// the input that arrived during the wait runs from a task instead of
+// here.
+func (c *client) retryBlocked(w *waiter, inline bool) {
 	if c.blocked != w || c.closed {
 		// Gone meanwhile (timeout, CLIENT UNBLOCK, disconnection): the
 		// key goes to the next waiter.
@@ -256,7 +292,21 @@ func (c *client) retryBlocked(w *waiter) {
 			w.timer.Stop()
 		}
 		c.s.wakeNext(w)
-		c.resumeAfterWait()
+		if !inline {
+			c.resumeAfterWait()
+			return
+		}
+		// The reply goes out with the batch's others; the rest of the
+		// client's input waits for the writer's command to finish.
+		if len(c.out) > 0 && !c.queued {
+			c.queued = true
+			c.loop.flushq = append(c.loop.flushq, c)
+		}
+		c.loop.post(func() {
+			if !c.closed && c.blocked == nil {
+				c.resumeAfterWait()
+			}
+		})
 	}
 }
 

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,6 +40,64 @@ func TestBLPopWakesInOrder(t *testing.T) {
 	}
 	if got := p.Do("EXISTS", "q"); got != ":0\r\n" {
 		t.Fatalf("emptied list left behind: %q", got)
+	}
+}
+
+// As in Redis, clients blocked on a key are served right after the command
+// that fills it, before the writer's next pipelined command: the LPOP
+// finds nothing, both waiters get an element, LLEN sees an empty list.
+// (Recorded from redis-server 7.0 with the same three connections.)
+// Waiters on another event loop are served from that loop, after the
+// writer's batch: the test needs the one loop that two cores give.
+func TestBlockedServedBeforeWritersNextCommand(t *testing.T) {
+	if runtime.GOMAXPROCS(0)/2 > 1 {
+		t.Skip("several event loops: waiters may live on another loop")
+	}
+	s := servertest.Start(t)
+	w1, w2 := s.Dial(t), s.Dial(t)
+	w1.Send(resp.AppendCommandStrings(nil, "BLPOP", "l", "0"))
+	waitBlocked(t, s, 1)
+	w2.Send(resp.AppendCommandStrings(nil, "BLPOP", "l", "0"))
+	waitBlocked(t, s, 2)
+	p := s.Dial(t)
+	p.Send([]byte("RPUSH l x y\r\nLPOP l\r\nLLEN l\r\n"))
+	for _, want := range []string{":2\r\n", "$-1\r\n", ":0\r\n"} {
+		if got := p.ReadRaw(); got != want {
+			t.Fatalf("writer: %q, want %q", got, want)
+		}
+	}
+	if got := w1.ReadRaw(); got != "*2\r\n$1\r\nl\r\n$1\r\nx\r\n" {
+		t.Fatalf("first waiter: %q", got)
+	}
+	if got := w2.ReadRaw(); got != "*2\r\n$1\r\nl\r\n$1\r\ny\r\n" {
+		t.Fatalf("second waiter: %q", got)
+	}
+}
+
+// A served waiter's BLMOVE fills the list another client waits on: the
+// chain is served within the same command, in order.
+func TestBlockedChainServedInline(t *testing.T) {
+	if runtime.GOMAXPROCS(0)/2 > 1 {
+		t.Skip("several event loops: waiters may live on another loop")
+	}
+	s := servertest.Start(t)
+	m, w := s.Dial(t), s.Dial(t)
+	m.Send(resp.AppendCommandStrings(nil, "BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"))
+	waitBlocked(t, s, 1)
+	w.Send(resp.AppendCommandStrings(nil, "BLPOP", "dst", "0"))
+	waitBlocked(t, s, 2)
+	p := s.Dial(t)
+	p.Send([]byte("LPUSH src v\r\nEXISTS src dst\r\n"))
+	for _, want := range []string{":1\r\n", ":0\r\n"} {
+		if got := p.ReadRaw(); got != want {
+			t.Fatalf("writer: %q, want %q", got, want)
+		}
+	}
+	if got := m.ReadRaw(); got != "$1\r\nv\r\n" {
+		t.Fatalf("BLMOVE: %q", got)
+	}
+	if got := w.ReadRaw(); got != "*2\r\n$3\r\ndst\r\n$1\r\nv\r\n" {
+		t.Fatalf("BLPOP: %q", got)
 	}
 }
 

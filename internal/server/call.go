@@ -163,7 +163,7 @@ func (s *Server) dispatch(c *client, argv [][]byte) bool {
 	start := l.mark
 	s.exec(c, h, argv, mask, hintKey, l.now.Add(start))
 	if len(c.tx.Ready) > 0 {
-		s.wakeReady(c.tx.Ready)
+		s.wakeReady(c.tx.Ready, l)
 		c.tx.Ready = c.tx.Ready[:0]
 	}
 	l.mark = time.Since(l.now)

@@ -43,6 +43,12 @@ type loop struct {
 	listenFD map[int]bool
 	next     int // round-robin target for accepted connections
 
+	// serveQ holds the woken waiters of this loop that serveBlocked runs
+	// before the writing command's caller goes on; serving is set while
+	// it does. Loop goroutine only.
+	serveQ  []*waiter
+	serving bool
+
 	mu     sync.Mutex // guards tasks and closed
 	tasks  []func()
 	closed bool // the loop has exited and closed its fds
