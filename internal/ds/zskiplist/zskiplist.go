@@ -4,6 +4,7 @@
 package zskiplist
 
 import (
+	"math"
 	"math/rand/v2"
 	"unsafe"
 )
@@ -219,16 +220,21 @@ func (l *List) link(n *Node, lv int) {
 
 // Delete removes (score, member); it reports whether it was found.
 func (l *List) Delete(score float64, member string) bool {
-	n, _ := l.unlink(score, member)
+	n, _ := l.unlink(score, member, math.NaN())
 	return n != nil
 }
 
 // Update moves (score, member) to newScore, reusing its node (no
-// allocation), and reports whether it was found.
+// allocation), and reports whether it was found. When the new score keeps
+// the node between its neighbours (a small ZINCRBY, say) the score is
+// rewritten in place after one descent, as Redis's zslUpdateScore does.
 func (l *List) Update(score float64, member string, newScore float64) bool {
-	n, lv := l.unlink(score, member)
+	n, lv := l.unlink(score, member, newScore)
 	if n == nil {
 		return false
+	}
+	if lv == 0 {
+		return true // rewritten in place
 	}
 	n.Score = newScore
 	l.link(n, lv)
@@ -236,8 +242,10 @@ func (l *List) Update(score float64, member string, newScore float64) bool {
 }
 
 // unlink takes (score, member) out of the list and returns its node and
-// level, or nil.
-func (l *List) unlink(score float64, member string) (*Node, int) {
+// level, or nil. If stay is a score that keeps the node in order between
+// its neighbours, it sets the node's score to stay instead and returns
+// level 0 (pass NaN for no such check).
+func (l *List) unlink(score float64, member string, stay float64) (*Node, int) {
 	var update [maxLevel]*Node
 	x := l.head
 	for i := l.level - 1; i >= 0; i-- {
@@ -249,6 +257,13 @@ func (l *List) unlink(score float64, member string) (*Node, int) {
 	x = x.link(0).next
 	if x == nil || x.Score != score || x.Member != member {
 		return nil, 0
+	}
+	if stay == stay { // not NaN
+		p, nx := x.prev, x.link(0).next
+		if (p == nil || Less(p.Score, p.Member, stay, member)) && (nx == nil || Less(stay, member, nx.Score, nx.Member)) {
+			x.Score = stay
+			return x, 0
+		}
 	}
 	lv := 0
 	for i := 0; i < l.level; i++ {

@@ -28,6 +28,10 @@ func TestAgainstModel(t *testing.T) {
 			delete(present, m)
 		} else if ok {
 			ns := float64(r.IntN(50))
+			if r.IntN(2) == 0 {
+				// A small move, often kept in place (see Update).
+				ns = s + (r.Float64()-0.5)/4
+			}
 			if !l.Update(s, m, ns) {
 				t.Fatalf("Update(%v, %s) not found", s, m)
 			}
