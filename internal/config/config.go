@@ -398,11 +398,23 @@ func (c *Config) read(name string) (*param, value) {
 // (oom-score-adj: no=0 yes=relative=1 absolute=2; shutdown-on-sig*: bits
 // save=1 nosave=2 now=4 force=8), notify-keyspace-events as Notify* bits.
 // It panics on an unknown name or a parameter that is not a number.
-func (c *Config) Int(name string) int64 {
+func (c *Config) Int(name string) int64 { return c.IntRef(name).Load() }
+
+// IntRef is a read handle on an integer parameter: Load is Int without
+// the lookup by name, for values read on every command of a kind (the
+// collections' encoding limits).
+type IntRef struct{ v *atomic.Int64 }
+
+// Load returns the parameter's current value, as Int.
+func (r IntRef) Load() int64 { return r.v.Load() }
+
+// IntRef returns a read handle on the integer parameter name; it panics
+// where Int would.
+func (c *Config) IntRef(name string) IntRef {
 	e := mustLookup(name)
 	switch params[e.idx].kind {
 	case kindBool, kindNum, kindEnum, kindNotify:
-		return c.nums[e.idx].Load()
+		return IntRef{&c.nums[e.idx]}
 	}
 	panic("config: " + name + " is not an integer parameter")
 }

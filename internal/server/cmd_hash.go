@@ -200,7 +200,7 @@ func (h *hashVal) convert() {
 type hashLimits struct{ entries, value int64 }
 
 func (c *client) hashLimits() hashLimits {
-	return hashLimits{c.s.cfg.Int("hash-max-listpack-entries"), c.s.cfg.Int("hash-max-listpack-value")}
+	return hashLimits{c.s.limit.hashEntries.Load(), c.s.limit.hashValue.Load()}
 }
 
 // fits converts the hash if a string of length n is too long for the

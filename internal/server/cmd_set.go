@@ -231,7 +231,7 @@ func (s *setObj) view() [][]byte {
 }
 
 // maxIntset reads set-max-intset-entries.
-func (c *client) maxIntset() int64 { return c.s.cfg.Int("set-max-intset-entries") }
+func (c *client) maxIntset() int64 { return c.s.limit.intsetEntries.Load() }
 
 // lookupSet finds key's set for reading (read) or writing. It returns nil
 // for a missing key; ok is false when the key holds another type (it has

@@ -132,7 +132,7 @@ func (z *zsetObj) card() int {
 
 // zsetLimits returns zset-max-listpack-entries and -value.
 func (c *client) zsetLimits() (int, int) {
-	return int(c.s.cfg.Int("zset-max-listpack-entries")), int(c.s.cfg.Int("zset-max-listpack-value"))
+	return int(c.s.limit.zsetEntries.Load()), int(c.s.limit.zsetValue.Load())
 }
 
 // newZset returns an empty sorted set, for a new key, with the encoding

@@ -43,6 +43,7 @@ type Options struct {
 // Server is one Taconite instance.
 type Server struct {
 	cfg   *config.Config
+	limit encodingLimits
 	opts  Options
 	log   *logging.Logger
 	ks    *keyspace.Keyspace
@@ -148,10 +149,30 @@ func (s *Server) commandStat(id int) (calls, usec, rejected, failed int64) {
 // New builds a server from its configuration. Nothing listens until Run.
 func New(cfg *config.Config) *Server { return NewWithOptions(cfg, Options{}) }
 
+// encodingLimits are the parameters that decide a collection's encoding,
+// read by every write to a hash, set or sorted set: handles, not lookups
+// by name.
+type encodingLimits struct {
+	hashEntries, hashValue config.IntRef
+	zsetEntries, zsetValue config.IntRef
+	intsetEntries          config.IntRef
+}
+
+func newEncodingLimits(cfg *config.Config) encodingLimits {
+	return encodingLimits{
+		hashEntries:   cfg.IntRef("hash-max-listpack-entries"),
+		hashValue:     cfg.IntRef("hash-max-listpack-value"),
+		zsetEntries:   cfg.IntRef("zset-max-listpack-entries"),
+		zsetValue:     cfg.IntRef("zset-max-listpack-value"),
+		intsetEntries: cfg.IntRef("set-max-intset-entries"),
+	}
+}
+
 // NewWithOptions is New with injected parts.
 func NewWithOptions(cfg *config.Config, opts Options) *Server {
 	s := &Server{
 		cfg:        cfg,
+		limit:      newEncodingLimits(cfg),
 		opts:       opts,
 		log:        opts.Logger,
 		table:      command.Default(),
