@@ -2,6 +2,7 @@ package zskiplist
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sort"
 	"testing"
@@ -16,6 +17,31 @@ type pair struct {
 // TestAgainstModel checks every operation against a sorted slice.
 func TestAgainstModel(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
+	testAgainstModel(t, r, func(r *rand.Rand) float64 { return float64(r.IntN(50)) })
+}
+
+// The same with scores spread over float64's range: infinite, huge,
+// subnormal, and many within 1e-11 of each other.
+func TestAgainstModelWideScores(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	testAgainstModel(t, r, func(r *rand.Rand) float64 {
+		switch r.IntN(8) {
+		case 0:
+			return math.Inf(1 - 2*r.IntN(2))
+		case 1:
+			return (r.Float64() - 0.5) * math.MaxFloat64
+		case 2:
+			return 1 + float64(r.IntN(20))*1e-12
+		case 3:
+			return float64(r.IntN(10)) * 0.1
+		case 4:
+			return math.SmallestNonzeroFloat64 * float64(r.IntN(5))
+		}
+		return float64(r.IntN(30)) + r.Float64()
+	})
+}
+
+func testAgainstModel(t *testing.T, r *rand.Rand, score func(*rand.Rand) float64) {
 	l := New()
 	var model []pair
 	present := map[string]float64{}
@@ -27,8 +53,8 @@ func TestAgainstModel(t *testing.T) {
 			}
 			delete(present, m)
 		} else if ok {
-			ns := float64(r.IntN(50))
-			if r.IntN(2) == 0 {
+			ns := score(r)
+			if r.IntN(2) == 0 && !math.IsInf(s, 0) {
 				// A small move, often kept in place (see Update).
 				ns = s + (r.Float64()-0.5)/4
 			}
@@ -37,7 +63,7 @@ func TestAgainstModel(t *testing.T) {
 			}
 			present[m] = ns
 		} else {
-			s := float64(r.IntN(50))
+			s := score(r)
 			l.Insert(s, m)
 			present[m] = s
 		}
