@@ -140,6 +140,7 @@ func (s *Server) dispatch(c *client, argv [][]byte) bool {
 	}
 	var mask uint64
 	var hintKey []byte // a single key, whose shard the Tx need not compute again
+	hintArg := -1      // its position in argv
 	if h.lockAll {
 		mask = s.ks.AllShards()
 	} else {
@@ -148,14 +149,15 @@ func (s *Server) dispatch(c *client, argv [][]byte) bool {
 			for _, i := range idx {
 				mask |= 1 << uint(s.ks.ShardOf(argv[i]))
 			}
-		}
-		if len(idx) == 1 {
-			hintKey = argv[idx[0]]
+			if len(idx) == 1 {
+				hintArg = idx[0]
+				hintKey = argv[hintArg]
+			}
 		}
 		c.keyIdx = idx[:0]
 	}
 	if c.multi != nil && !runsInMulti(cmd) {
-		c.queue(h, cmd, argv, mask)
+		c.queue(h, cmd, argv, mask, hintArg)
 		return true
 	}
 	l.stats.commands.Add(1)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"math/bits"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -70,6 +71,10 @@ type queuedCmd struct {
 	h    *handler
 	cmd  *command.Command
 	argv [][]byte
+	// hint is the position of the command's only key, or -1; shard is
+	// that key's shard, computed when the command was queued: EXEC passes
+	// it to the Tx instead of hashing the key again.
+	hint, shard int
 }
 
 // watchEntry is one client's watch of one key.
@@ -111,7 +116,7 @@ func runsInMulti(cmd *command.Command) bool {
 
 // queue adds a command to the open transaction. argv is copied: the read
 // buffer it points into moves on.
-func (c *client) queue(h *handler, cmd *command.Command, argv [][]byte, mask uint64) {
+func (c *client) queue(h *handler, cmd *command.Command, argv [][]byte, mask uint64, hint int) {
 	m := c.multi
 	n := 0
 	for _, a := range argv {
@@ -129,7 +134,7 @@ func (c *client) queue(h *handler, cmd *command.Command, argv [][]byte, mask uin
 		m.arena = append(m.arena, a...)
 		m.args = append(m.args, m.arena[start:len(m.arena):len(m.arena)])
 	}
-	m.cmds = append(m.cmds, queuedCmd{h: h, cmd: cmd, argv: m.args[first:len(m.args):len(m.args)]})
+	m.cmds = append(m.cmds, queuedCmd{h: h, cmd: cmd, argv: m.args[first:len(m.args):len(m.args)], hint: hint, shard: bits.TrailingZeros64(mask)})
 	m.flags |= cmd.Flags
 	m.mask |= mask
 	m.lockAll = m.lockAll || h.lockAll
@@ -254,6 +259,9 @@ func cmdExec(c *client, argv [][]byte) {
 		before, outBefore := c.dirtyN, len(c.out)
 		if mon && feedsMonitorBefore(q.cmd) {
 			s.feedMonitors(c, c.raddr, q.cmd, q.argv)
+		}
+		if q.hint >= 0 {
+			c.tx.HintShard(q.argv[q.hint], q.shard)
 		}
 		q.h.fn(c, q.argv)
 		s.afterCommand(c, q.h, q.argv, before, outBefore)
