@@ -298,10 +298,7 @@ func (c *client) retryBlocked(w *waiter, inline bool) {
 		}
 		// The reply goes out with the batch's others; the rest of the
 		// client's input waits for the writer's command to finish.
-		if len(c.out) > 0 && !c.queued {
-			c.queued = true
-			c.loop.flushq = append(c.loop.flushq, c)
-		}
+		c.queueFlush()
 		c.loop.post(func() {
 			if !c.closed && c.blocked == nil {
 				c.resumeAfterWait()

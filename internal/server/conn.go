@@ -140,12 +140,8 @@ func (c *client) onReadable() {
 		c.readTLS()
 		return
 	}
-	if c.end == len(c.rbuf) {
-		c.makeRoom()
-		if c.closeAfter {
-			c.close()
-			return
-		}
+	if !c.roomOrClose() {
+		return
 	}
 	n, err := rawRead(c.fd, c.rbuf[c.end:])
 	if err == unix.EAGAIN || err == unix.EINTR {
@@ -208,10 +204,29 @@ func (c *client) processInput() {
 		c.close()
 		return
 	}
+	c.queueFlush()
+}
+
+// queueFlush puts the client in its loop's flush queue if it has replies
+// waiting and is not there yet: they go out at the end of the batch.
+func (c *client) queueFlush() {
 	if len(c.out) > 0 && !c.queued {
 		c.queued = true
 		c.loop.flushq = append(c.loop.flushq, c)
 	}
+}
+
+// roomOrClose makes room in a full read buffer (makeRoom); it reports
+// false, having closed the client, when the query buffer limit refused it.
+func (c *client) roomOrClose() bool {
+	if c.end == len(c.rbuf) {
+		c.makeRoom()
+		if c.closeAfter {
+			c.close()
+			return false
+		}
+	}
+	return true
 }
 
 // makeRoom frees or adds space at the end of the read buffer when it is

@@ -193,12 +193,8 @@ func (c *client) readTLS() {
 					return
 				}
 			}
-			if c.end == len(c.rbuf) {
-				c.makeRoom()
-				if c.closeAfter {
-					c.close()
-					return
-				}
+			if !c.roomOrClose() {
+				return
 			}
 		}
 		c.wmu.Lock()
