@@ -50,9 +50,7 @@ func TestBLPopWakesInOrder(t *testing.T) {
 // Waiters on another event loop are served from that loop, after the
 // writer's batch: the test needs the one loop that two cores give.
 func TestBlockedServedBeforeWritersNextCommand(t *testing.T) {
-	if runtime.GOMAXPROCS(0)/2 > 1 {
-		t.Skip("several event loops: waiters may live on another loop")
-	}
+	needOneLoop(t)
 	s := servertest.Start(t)
 	w1, w2 := s.Dial(t), s.Dial(t)
 	w1.Send(resp.AppendCommandStrings(nil, "BLPOP", "l", "0"))
@@ -77,9 +75,7 @@ func TestBlockedServedBeforeWritersNextCommand(t *testing.T) {
 // A served waiter's BLMOVE fills the list another client waits on: the
 // chain is served within the same command, in order.
 func TestBlockedChainServedInline(t *testing.T) {
-	if runtime.GOMAXPROCS(0)/2 > 1 {
-		t.Skip("several event loops: waiters may live on another loop")
-	}
+	needOneLoop(t)
 	s := servertest.Start(t)
 	m, w := s.Dial(t), s.Dial(t)
 	m.Send(resp.AppendCommandStrings(nil, "BLMOVE", "src", "dst", "LEFT", "RIGHT", "0"))
@@ -98,6 +94,15 @@ func TestBlockedChainServedInline(t *testing.T) {
 	}
 	if got := w.ReadRaw(); got != "*2\r\n$3\r\ndst\r\n$1\r\nv\r\n" {
 		t.Fatalf("BLPOP: %q", got)
+	}
+}
+
+// needOneLoop skips a test that needs every client on one event loop, as
+// on the two cores here (loops = max(io-threads, cores/2)).
+func needOneLoop(t *testing.T) {
+	t.Helper()
+	if runtime.GOMAXPROCS(0)/2 > 1 {
+		t.Skip("several event loops: waiters may live on another loop")
 	}
 }
 

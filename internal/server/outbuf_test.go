@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -8,6 +9,29 @@ import (
 	"github.com/taconite/taconite/internal/resp"
 	"github.com/taconite/taconite/internal/servertest"
 )
+
+// floodUntilCut pipelines 100 MB worth of GET big on slow, the
+// connection named "slow", without reading the replies, and waits until
+// the server cuts it off, checking meanwhile (through do, another client)
+// that others are served. what names the slow client in the failure.
+func floodUntilCut(t *testing.T, do func(args ...string) string, slow io.Writer, what string) {
+	t.Helper()
+	var batch []byte
+	for i := 0; i < 500; i++ { // 100 MB of replies, never read
+		batch = resp.AppendCommandStrings(batch, "GET", "big")
+	}
+	go slow.Write(batch) // may block once the server stops reading it
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Contains(do("CLIENT", "LIST"), "name=slow") {
+		if time.Now().After(deadline) {
+			t.Fatal(what + " over its output limit is still connected")
+		}
+		if r := do("GET", "big"); len(r) < 200<<10 {
+			t.Fatalf("others not served: %q", r[:min(len(r), 40)])
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
 
 // TestNormalOutputLimit: with client-output-buffer-limit normal set, a
 // client that pipelines large replies and never reads is disconnected once
@@ -19,21 +43,7 @@ func TestNormalOutputLimit(t *testing.T) {
 	c.Do("CLIENT", "SETNAME", "watcher")
 	slow := s.Dial(t)
 	slow.Do("CLIENT", "SETNAME", "slow")
-	var batch []byte
-	for i := 0; i < 500; i++ { // 100 MB of replies, never read
-		batch = resp.AppendCommandStrings(batch, "GET", "big")
-	}
-	go slow.Raw().Write(batch) // may block once the server stops reading it
-	deadline := time.Now().Add(10 * time.Second)
-	for strings.Contains(c.Do("CLIENT", "LIST"), "name=slow") {
-		if time.Now().After(deadline) {
-			t.Fatal("the client over its output limit is still connected")
-		}
-		if r := c.Do("GET", "big"); len(r) < 200<<10 {
-			t.Fatalf("others not served: %q", r[:min(len(r), 40)])
-		}
-		time.Sleep(time.Millisecond)
-	}
+	floodUntilCut(t, c.Do, slow.Raw(), "the client")
 	// Without a limit (the default, as Redis) nobody is cut off.
 	s2 := servertest.Start(t)
 	c2 := s2.Dial(t)

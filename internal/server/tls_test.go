@@ -711,22 +711,8 @@ func TestTLSOutputLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	slow.must("CLIENT", "SETNAME", "slow")
-	var batch []byte
-	for i := 0; i < 500; i++ { // 100 MB of replies, never read
-		batch = resp.AppendCommandStrings(batch, "GET", "big")
-	}
 	slow.nc.SetDeadline(time.Now().Add(20 * time.Second))
-	go slow.nc.Write(batch) // blocks once the server stops reading it
-	deadline := time.Now().Add(10 * time.Second)
-	for strings.Contains(c.must("CLIENT", "LIST"), "name=slow") {
-		if time.Now().After(deadline) {
-			t.Fatal("the TLS client over its output limit is still connected")
-		}
-		if r := c.must("GET", "big"); len(r) < 200<<10 {
-			t.Fatalf("others not served: %q", r[:min(len(r), 40)])
-		}
-		time.Sleep(time.Millisecond)
-	}
+	floodUntilCut(t, c.must, slow.nc, "the TLS client")
 }
 
 // TestTLSProtectedMode: a client from another address than 127.0.0.1 is
