@@ -139,8 +139,7 @@ func (s *Server) dispatch(c *client, argv [][]byte) bool {
 		return false
 	}
 	var mask uint64
-	var hintKey []byte // a single key, whose shard the Tx need not compute again
-	hintArg := -1      // its position in argv
+	hint := -1 // the position of a single key, whose shard the Tx need not compute again
 	if h.lockAll {
 		mask = s.ks.AllShards()
 	} else {
@@ -150,20 +149,19 @@ func (s *Server) dispatch(c *client, argv [][]byte) bool {
 				mask |= 1 << uint(s.ks.ShardOf(argv[i]))
 			}
 			if len(idx) == 1 {
-				hintArg = idx[0]
-				hintKey = argv[hintArg]
+				hint = idx[0]
 			}
 		}
 		c.keyIdx = idx[:0]
 	}
 	if c.multi != nil && !runsInMulti(cmd) {
-		c.queue(h, cmd, argv, mask, hintArg)
+		c.queue(h, cmd, argv, mask, hint)
 		return true
 	}
 	l.stats.commands.Add(1)
 	c.errored = false
 	start := l.mark
-	s.exec(c, h, argv, mask, hintKey, l.now.Add(start))
+	s.exec(c, h, argv, mask, hint, l.now.Add(start))
 	if len(c.tx.Ready) > 0 {
 		s.wakeReady(c.tx.Ready, l)
 		c.tx.Ready = c.tx.Ready[:0]
@@ -200,10 +198,11 @@ func (s *Server) recordCall(l *loop, c *client, cmd *command.Command, argv [][]b
 	}
 }
 
-// exec runs a handler with its shard locks held. A panic in a handler is a
+// exec runs a handler with its shard locks held; hint is the position in
+// argv of the command's only key, or -1. A panic in a handler is a
 // bug: it is logged with its stack, the client gets an error, the locks are
 // released and the server keeps serving.
-func (s *Server) exec(c *client, h *handler, argv [][]byte, mask uint64, hintKey []byte, now time.Time) {
+func (s *Server) exec(c *client, h *handler, argv [][]byte, mask uint64, hint int, now time.Time) {
 	if c.loop.busy {
 		// The loop serves clients from inside a long script, which holds
 		// every shard lock on this goroutine: only commands allowed while
@@ -231,9 +230,9 @@ func (s *Server) exec(c *client, h *handler, argv [][]byte, mask uint64, hintKey
 		// A running snapshot keeps the old values first (persist.go).
 		s.snapshotBeforeCommand(c, h, argv, mask)
 	}
-	if hintKey != nil {
+	if hint >= 0 {
 		// One key: the mask has exactly its shard's bit.
-		c.tx.HintShard(hintKey, bits.TrailingZeros64(mask))
+		c.tx.HintShard(argv[hint], bits.TrailingZeros64(mask))
 	}
 	before, outBefore := c.dirtyN, len(c.out)
 	mon := s.monitored(c)
