@@ -9,6 +9,9 @@
 #   KEEP=1         keep the work directory (logs, raw results) even on success
 #   BENCH_TLS=1    TLS mode (bench/tls.sh): see tls_init
 #   TLS_CLIENT_ARGS  extra redis-cli/redis-benchmark arguments in TLS mode (word-split)
+#   T_BENCH_ARGS, R_BENCH_ARGS  extra redis-benchmark arguments for one side only
+#                  (word-split), e.g. "--user bench -a pw" (bench/acl.sh)
+#   T_NAME, R_NAME  names of the two sides in logs and file names (taconite, redis)
 #
 # Servers always get: --port P --bind 127.0.0.1 --save "" --appendonly no
 # (in TLS mode --port 0 --tls-port P and the tls-* files instead of --port P),
@@ -23,7 +26,7 @@ REDIS_BENCH=${REDIS_BENCH:-redis-benchmark}
 
 # Side names used in output. "T" = Taconite (or whatever TACONITE_BIN is), "R" = reference.
 SIDES=(T R)
-declare -A SIDE_NAME=([T]=taconite [R]=redis)
+declare -A SIDE_NAME=([T]=${T_NAME:-taconite} [R]=${R_NAME:-redis})
 declare -A SIDE_PID=() SIDE_PORT=() SIDE_BIN=()
 
 WORK=$(mktemp -d /tmp/taconite-bench.XXXXXX)
@@ -292,10 +295,14 @@ custom_cmd() {
 }
 
 run_bench() {
-	local side=$1 n=$2 p=$3 t=$4 out line cmd
+	local side=$1 n=$2 p=$3 t=$4 out line cmd sidevar
 	shift 4
 	cmd=$(custom_cmd "$t")
-	local sel=(-t "$t")
+	local sel=(-t "$t") sidearg=()
+	sidevar=${side}_BENCH_ARGS
+	read -r -a sidearg <<<"${!sidevar:-}"
+	set -- "$@" "${sidearg[@]}"
+
 	if [[ -n $cmd ]]; then
 		read -r -a sel <<<"$cmd"
 	fi

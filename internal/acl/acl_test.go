@@ -407,3 +407,30 @@ func TestKeyRangeMatchesKeySpecs(t *testing.T) {
 		t.Fatalf("only %d calls compared", n)
 	}
 }
+
+// BenchmarkCheck is the per-command cost of the gate's permission check
+// for a user with key patterns and command rules (bench/acl.sh's user):
+// a prefix pattern, a glob pattern, and a refused key.
+func BenchmarkCheck(b *testing.B) {
+	for _, bc := range []struct{ name, rules, call string }{
+		{"set/prefix", "on ~key:* ~counter:* -@all +set +get", "set key:000000012345 xxxxxxxxxxxxxxxx"},
+		{"get/prefix", "on ~key:* ~counter:* -@all +set +get", "get key:000000012345"},
+		{"get/glob", "on ~k?y:*5 ~counter:* -@all +set +get", "get key:000000012345"},
+		{"mset/prefix", "on ~key:* -@all +mset", "mset key:1 a key:2 b key:3 c key:4 d key:5 e"},
+		{"get/denied-key", "on ~other:* -@all +get", "get key:000000012345"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			u, err := SetRules(tb, nil, "u", strings.Fields(bc.rules), false)
+			if err != nil {
+				b.Fatal(err)
+			}
+			argv := words(bc.call)
+			cmd := tb.Lookup(argv[0])
+			var keys []command.KeyRef
+			b.ReportAllocs()
+			for b.Loop() {
+				u.Check(cmd, argv, &keys)
+			}
+		})
+	}
+}
