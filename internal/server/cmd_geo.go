@@ -619,11 +619,11 @@ func geoCollect(z *zsetObj, q *geoScan, pts []geoPoint) []geoPoint {
 
 // geoScanCell appends the members of cell h that lie in the shape, in
 // score order, stopping at the limit. It walks from the cell's first
-// score on without computing ranks: one skiplist descent per cell.
+// score on without computing ranks: one descent of the tree per cell.
 func geoScanCell(z *zsetObj, h geohash.Hash, q *geoScan, pts []geoPoint) []geoPoint {
 	lo, hi := h.ScoreRange()
 	min, max := float64(lo), float64(hi)
-	if z.sl == nil {
+	if z.tr == nil {
 		for off := 0; off < len(z.pk); {
 			m, s, next := z.lpAt(off)
 			off = next
@@ -642,8 +642,8 @@ func geoScanCell(z *zsetObj, h geohash.Hash, q *geoScan, pts []geoPoint) []geoPo
 		}
 		return pts
 	}
-	for x := z.sl.FirstFrom(min); x != nil && x.Score < max; x = x.Next() {
-		if p, in := q.match(x.Member, x.Score); in {
+	for x := z.tr.FirstFrom(min); x.Valid() && x.Score() < max; x = x.Next() {
+		if p, in := q.match(x.Member(), x.Score()); in {
 			pts = append(pts, p)
 			if q.limit > 0 && len(pts) >= q.limit {
 				break

@@ -358,7 +358,19 @@ func (se *scriptEngine) cmdScriptFlush(c *client, argv [][]byte) {
 	c.replyOK()
 }
 
+// untilBusy waits, on a loop other than the script's, while a running
+// script has not yet passed busy-reply-threshold: Redis, single-threaded,
+// reads SCRIPT KILL and FUNCTION KILL only once the script is busy (or
+// over), so a kill sent just after the script started must not find it
+// before its first write. It polls as lockFor does.
+func (se *scriptEngine) untilBusy(s *Server) {
+	for se.e.Running() != nil && se.busyError(s) == "" {
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
 func (se *scriptEngine) cmdScriptKill(c *client, argv [][]byte) {
+	se.untilBusy(c.s)
 	if msg := se.e.Kill(false); msg != "" {
 		c.replyError(msg)
 		return
@@ -573,6 +585,7 @@ func (se *scriptEngine) cmdFunctionRestore(c *client, argv [][]byte) {
 }
 
 func (se *scriptEngine) cmdFunctionKill(c *client, argv [][]byte) {
+	se.untilBusy(c.s)
 	if msg := se.e.Kill(true); msg != "" {
 		c.replyError(msg)
 		return

@@ -12,7 +12,7 @@ import (
 	"github.com/taconite/taconite/internal/config"
 	"github.com/taconite/taconite/internal/ds/kvtable"
 	"github.com/taconite/taconite/internal/ds/packed"
-	"github.com/taconite/taconite/internal/ds/zskiplist"
+	"github.com/taconite/taconite/internal/ds/ztree"
 	"github.com/taconite/taconite/internal/glob"
 	"github.com/taconite/taconite/internal/keyspace"
 	"github.com/taconite/taconite/internal/rerr"
@@ -74,8 +74,9 @@ type zent struct {
 // Redis's listpack; the key's record holds those bytes inline, so a small
 // set costs no heap object while stored. Past zset-max-listpack-entries
 // elements or a member longer than zset-max-listpack-value bytes it
-// becomes a skiplist plus a member->score map, the record's object, and
-// never goes back in place.
+// takes Redis's "skiplist" encoding, the record's object: an ordered index
+// with ranks (internal/ds/ztree, a counted B+tree where Redis has a
+// skiplist) plus a member->score map, and never goes back in place.
 //
 // A command gets a view of a compact set (zsetLookup): pk aliases the
 // record until the first change copies it (own); the command then calls
@@ -84,7 +85,7 @@ type zent struct {
 type zsetObj struct {
 	pk   []byte // listpack encoding when sl == nil
 	n    int    // elements in pk
-	sl   *zskiplist.List
+	tr   *ztree.Tree
 	dict *kvtable.Table // member -> score (8 bytes), beside sl
 
 	inline  bool    // the record holds pk's encoding, or the key is new: zsetStore writes the whole value
@@ -94,40 +95,36 @@ type zsetObj struct {
 }
 
 func (z *zsetObj) Encoding() string {
-	if z.sl == nil {
+	if z.tr == nil {
 		return "listpack"
 	}
 	return "skiplist"
 }
 
 func (z *zsetObj) Clone() any {
-	if z.sl == nil {
+	if z.tr == nil {
 		return &zsetObj{pk: slices.Clone(z.pk), n: z.n}
 	}
-	n := &zsetObj{sl: zskiplist.New(), dict: kvtable.New()}
-	for x := z.sl.First(); x != nil; x = x.Next() {
-		n.sl.Insert(x.Score, x.Member)
-		n.dictSet(x.Member, x.Score)
+	n := &zsetObj{tr: ztree.New(), dict: kvtable.New()}
+	for x := z.tr.First(); x.Valid(); x = x.Next() {
+		n.tr.Insert(x.Score(), x.Member())
+		n.dictSet(x.Member(), x.Score())
 	}
 	return n
 }
 
 func (z *zsetObj) MemoryUsage() int {
-	if z.sl == nil {
+	if z.tr == nil {
 		return 16 + len(z.pk)
 	}
-	n := 64 + z.dict.MemoryUsage()
-	for x := z.sl.First(); x != nil; x = x.Next() {
-		n += len(x.Member) + 64
-	}
-	return n
+	return 64 + z.dict.MemoryUsage() + z.tr.MemoryUsage()
 }
 
 func (z *zsetObj) card() int {
-	if z.sl == nil {
+	if z.tr == nil {
 		return z.n
 	}
-	return z.sl.Len()
+	return z.tr.Len()
 }
 
 // zsetLimits returns zset-max-listpack-entries and -value.
@@ -207,15 +204,17 @@ func (z *zsetObj) mine(extra int) {
 	z.changed = true
 }
 
+// toSkiplist converts to the encoding Redis calls skiplist (a ztree and
+// the dict here).
 func (z *zsetObj) toSkiplist() {
-	if z.sl != nil {
+	if z.tr != nil {
 		return
 	}
-	z.sl = zskiplist.New()
+	z.tr = ztree.New()
 	z.dict = kvtable.New()
 	for off := 0; off < len(z.pk); {
 		mb, s, next := z.lpAt(off)
-		z.sl.InsertBytes(s, mb) // a copy: pk goes
+		z.tr.InsertBytes(s, mb) // a copy: pk goes
 		z.dictSet(unsafeString(mb), s)
 		off = next
 	}
@@ -223,7 +222,7 @@ func (z *zsetObj) toSkiplist() {
 }
 
 func (z *zsetObj) score(m string) (float64, bool) {
-	if z.sl == nil {
+	if z.tr == nil {
 		off, _, s := z.lpFind(m)
 		return s, off >= 0
 	}
@@ -250,7 +249,7 @@ func (z *zsetObj) dictSet(m string, s float64) {
 // member's dict entry, so that setScoreAt rewrites the score without a
 // second lookup.
 func (z *zsetObj) scoreEntry(m []byte) (float64, bool, kvtable.Entry) {
-	if z.sl == nil {
+	if z.tr == nil {
 		s, ok := z.score(unsafeString(m))
 		return s, ok, kvtable.Entry{}
 	}
@@ -264,14 +263,14 @@ func (z *zsetObj) scoreEntry(m []byte) (float64, bool, kvtable.Entry) {
 // setScoreAt moves a present member from score cur to s; de is its dict
 // entry from scoreEntry, still valid (the dict has not changed since).
 func (z *zsetObj) setScoreAt(m []byte, cur, s float64, de kvtable.Entry) {
-	if z.sl == nil {
+	if z.tr == nil {
 		z.removeBytes(m)
 		z.lpInsert(m, s)
 		return
 	}
-	// The skiplist node keeps its member string: no allocation. The
-	// score is rewritten in its record, same size.
-	z.sl.Update(cur, unsafeString(m), s)
+	// The tree keeps its own member string (m aliases the client's
+	// buffer). The score is rewritten in its record, same size.
+	z.tr.Update(cur, unsafeString(m), s)
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], math.Float64bits(s))
 	if !de.Overwrite(b[:], 0) {
@@ -281,14 +280,14 @@ func (z *zsetObj) setScoreAt(m []byte, cur, s float64, de kvtable.Entry) {
 
 // insertBytes adds a member known to be absent, converting the encoding
 // first when the set outgrows the listpack. m is copied (into the
-// listpack, or into the skiplist node and the dict), so it may alias a
+// listpack, or into a string of the tree and the dict), so it may alias a
 // client's buffer or another set's record.
 func (z *zsetObj) insertBytes(m []byte, s float64, maxEntries, maxValue int) {
-	if z.sl == nil && (z.n+1 > maxEntries || len(m) > maxValue) {
+	if z.tr == nil && (z.n+1 > maxEntries || len(m) > maxValue) {
 		z.toSkiplist()
 	}
-	if z.sl != nil {
-		z.sl.InsertBytes(s, m)
+	if z.tr != nil {
+		z.tr.InsertBytes(s, m)
 		z.dictSet(unsafeString(m), s)
 		return
 	}
@@ -301,7 +300,7 @@ func (z *zsetObj) lpInsert(m []byte, s float64) {
 	off := 0
 	for off < len(z.pk) {
 		mb, sc, next := z.lpAt(off)
-		if zskiplist.Less(s, unsafeString(m), sc, unsafeString(mb)) {
+		if ztree.Less(s, unsafeString(m), sc, unsafeString(mb)) {
 			break
 		}
 		off = next
@@ -318,7 +317,7 @@ func (z *zsetObj) removeBytes(m []byte) bool { return z.remove(unsafeString(m)) 
 
 // remove deletes m; it reports whether m was present.
 func (z *zsetObj) remove(m string) bool {
-	if z.sl == nil {
+	if z.tr == nil {
 		off, _, _ := z.lpFind(m)
 		if off < 0 {
 			return false
@@ -332,14 +331,14 @@ func (z *zsetObj) remove(m string) bool {
 	if !ok {
 		return false
 	}
-	z.sl.Delete(s, m)
+	z.tr.Delete(s, m)
 	z.dict.Delete(bytesOf(m))
 	return true
 }
 
 // rank returns m's 0-based ascending rank.
 func (z *zsetObj) rank(m string) (int, bool) {
-	if z.sl == nil {
+	if z.tr == nil {
 		off, r, _ := z.lpFind(m)
 		return r, off >= 0
 	}
@@ -347,13 +346,13 @@ func (z *zsetObj) rank(m string) (int, bool) {
 	if !ok {
 		return 0, false
 	}
-	return z.sl.Rank(s, m), true
+	return z.tr.Rank(s, m), true
 }
 
 // countWhile counts the leading elements for which pred holds (pred is
 // true for a prefix of the order).
 func (z *zsetObj) countWhile(pred func(s float64, m string) bool) int {
-	if z.sl == nil {
+	if z.tr == nil {
 		n := 0
 		for off := 0; off < len(z.pk); n++ {
 			mb, s, next := z.lpAt(off)
@@ -364,7 +363,7 @@ func (z *zsetObj) countWhile(pred func(s float64, m string) bool) int {
 		}
 		return n
 	}
-	return z.sl.CountWhile(pred)
+	return z.tr.CountWhile(pred)
 }
 
 // unsafeString views b as a string without copying; b must not change
@@ -377,7 +376,7 @@ func (z *zsetObj) walk(start, end int, rev bool, fn func(m string, s float64) bo
 	if start >= end {
 		return
 	}
-	if z.sl == nil {
+	if z.tr == nil {
 		off := z.lpOffset(start)
 		if rev {
 			var stack [64]int
@@ -405,16 +404,16 @@ func (z *zsetObj) walk(start, end int, rev bool, fn func(m string, s float64) bo
 	}
 	if rev {
 		n := end - start
-		for x := z.sl.At(end - 1); x != nil && n > 0; x, n = x.Prev(), n-1 {
-			if !fn(x.Member, x.Score) {
+		for x := z.tr.At(end - 1); x.Valid() && n > 0; x, n = x.Prev(), n-1 {
+			if !fn(x.Member(), x.Score()) {
 				return
 			}
 		}
 		return
 	}
 	n := end - start
-	for x := z.sl.At(start); x != nil && n > 0; x, n = x.Next(), n-1 {
-		if !fn(x.Member, x.Score) {
+	for x := z.tr.At(start); x.Valid() && n > 0; x, n = x.Next(), n-1 {
+		if !fn(x.Member(), x.Score()) {
 			return
 		}
 	}
@@ -435,7 +434,7 @@ func (z *zsetObj) removeRange(start, end int) int {
 	if start >= end {
 		return 0
 	}
-	if z.sl == nil {
+	if z.tr == nil {
 		from := z.lpOffset(start)
 		to := from
 		for r := start; r < end; r++ {
@@ -475,7 +474,7 @@ func zsetFrom(es []zent, maxEntries, maxValue int) *zsetObj {
 		return z
 	}
 	sorted := slices.IsSortedFunc(es, func(a, b zent) int {
-		if zskiplist.Less(a.score, a.member, b.score, b.member) {
+		if ztree.Less(a.score, a.member, b.score, b.member) {
 			return -1
 		}
 		return 1
@@ -483,7 +482,7 @@ func zsetFrom(es []zent, maxEntries, maxValue int) *zsetObj {
 	if !sorted {
 		es = slices.Clone(es)
 		slices.SortFunc(es, func(a, b zent) int {
-			if zskiplist.Less(a.score, a.member, b.score, b.member) {
+			if ztree.Less(a.score, a.member, b.score, b.member) {
 				return -1
 			}
 			return 1
@@ -503,7 +502,7 @@ func zsetFrom(es []zent, maxEntries, maxValue int) *zsetObj {
 // a skiplist already there was changed in place.
 func (c *client) zsetStore(key []byte, z *zsetObj) {
 	switch {
-	case z.sl != nil:
+	case z.tr != nil:
 		if z.inline {
 			c.tx.SetObj(key, keyspace.KindZSet, z, keyspaceKeep)
 			z.inline = false
@@ -530,7 +529,7 @@ func (c *client) zsetLookup(key []byte, write bool) (*zsetObj, bool) {
 		return nil, ok
 	}
 	z := zsetOf(e)
-	if write && z.sl == nil {
+	if write && z.tr == nil {
 		z.scratch = &c.scratch
 	}
 	return z, true
@@ -944,11 +943,11 @@ func (r zscoreRange) ranks(z *zsetObj) (int, int) {
 	return start, max(start, end)
 }
 
-// collect is ZRANGEBYSCORE's walk over a skiplist, as Redis's: one descent
+// collect is ZRANGEBYSCORE's walk over a big set, as Redis's: one descent
 // to the first (or, rev, last) element in r, then a walk that skips
 // offset elements and takes at most limit (negative: all), without
 // computing ranks.
-func (r zscoreRange) collect(sl *zskiplist.List, rev bool, offset, limit int64) []zent {
+func (r zscoreRange) collect(tr *ztree.Tree, rev bool, offset, limit int64) []zent {
 	if offset < 0 {
 		return nil
 	}
@@ -957,22 +956,22 @@ func (r zscoreRange) collect(sl *zskiplist.List, rev bool, offset, limit int64) 
 		es = make([]zent, 0, min(limit, 64))
 	}
 	if rev {
-		x := sl.LastWhile(r.upTo)
-		for ; x != nil && offset > 0 && !r.below(x.Score, x.Member); offset-- {
+		x := tr.LastWhile(r.upTo)
+		for ; x.Valid() && offset > 0 && !r.below(x.Score(), x.Member()); offset-- {
 			x = x.Prev()
 		}
-		for ; x != nil && limit != 0 && !r.below(x.Score, x.Member); x = x.Prev() {
-			es = append(es, zent{x.Member, x.Score})
+		for ; x.Valid() && limit != 0 && !r.below(x.Score(), x.Member()); x = x.Prev() {
+			es = append(es, zent{x.Member(), x.Score()})
 			limit--
 		}
 		return es
 	}
-	x := sl.FirstNot(r.below)
-	for ; x != nil && offset > 0 && r.upTo(x.Score, x.Member); offset-- {
+	x := tr.FirstNot(r.below)
+	for ; x.Valid() && offset > 0 && r.upTo(x.Score(), x.Member()); offset-- {
 		x = x.Next()
 	}
-	for ; x != nil && limit != 0 && r.upTo(x.Score, x.Member); x = x.Next() {
-		es = append(es, zent{x.Member, x.Score})
+	for ; x.Valid() && limit != 0 && r.upTo(x.Score(), x.Member()); x = x.Next() {
+		es = append(es, zent{x.Member(), x.Score()})
 		limit--
 	}
 	return es
@@ -1207,8 +1206,8 @@ func (c *client) zrangeGeneric(argv [][]byte, dst []byte, keyIdx int, kind int, 
 				es = z.entries(s, e, rev)
 			}
 		default:
-			if kind == zscoreRangeKind && z.sl != nil {
-				es = sr.collect(z.sl, rev, offset, limit)
+			if kind == zscoreRangeKind && z.tr != nil {
+				es = sr.collect(z.tr, rev, offset, limit)
 				break
 			}
 			var s, e int
@@ -1275,7 +1274,7 @@ func (c *client) zstore(dst []byte, es []zent, grow bool) {
 		z = zsetFrom(es, maxEntries, maxValue)
 	}
 	z.inline = true
-	if z.sl != nil {
+	if z.tr != nil {
 		c.tx.SetObj(dst, keyspace.KindZSet, z, kvtable.NoExpire)
 	} else {
 		c.tx.SetBytesIn(c.tx.DB, dst, keyspace.KindZSet, 0, z.pk, kvtable.NoExpire)
@@ -1403,7 +1402,7 @@ func (c *client) zpop(key []byte, z *zsetObj, fromMax bool, count int64) []zent 
 		es = z.entries(0, k, false)
 		z.removeRange(0, k)
 	}
-	if z.sl == nil {
+	if z.tr == nil {
 		// The members alias the record, which zsetStore rewrites.
 		for i := range es {
 			es[i].member = strings.Clone(es[i].member)
@@ -1833,10 +1832,10 @@ func (c *client) zsetOp(argv [][]byte, dst []byte, numIdx int, op int, cardOnly 
 		es[i] = zent{m, acc[m]}
 	}
 	slices.SortFunc(es, func(a, b zent) int {
-		if zskiplist.Less(a.score, a.member, b.score, b.member) {
+		if ztree.Less(a.score, a.member, b.score, b.member) {
 			return -1
 		}
-		if zskiplist.Less(b.score, b.member, a.score, a.member) {
+		if ztree.Less(b.score, b.member, a.score, a.member) {
 			return 1
 		}
 		return 0
@@ -1888,7 +1887,7 @@ func cmdZScan(c *client, argv [][]byte) {
 	}
 	var es []zent
 	next := uint64(0)
-	if z != nil && z.sl == nil {
+	if z != nil && z.tr == nil {
 		es = z.entries(0, z.card(), false)
 	} else if z != nil {
 		// The dict's reverse-binary cursor: O(COUNT) per call, with

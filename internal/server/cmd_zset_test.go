@@ -76,9 +76,17 @@ func TestZSetCopyRenameTypeAndEmptied(t *testing.T) {
 // TestZSetEncodingsAgree runs the same random work on a listpack and a
 // skiplist set and compares every read.
 func TestZSetEncodingsAgree(t *testing.T) {
+	// 60 members: a tree of one to four leaves; 2,000: three levels.
+	for _, members := range []int{60, 2000} {
+		t.Run(fmt.Sprint(members), func(t *testing.T) { testZSetEncodingsAgree(t, members) })
+	}
+}
+
+func testZSetEncodingsAgree(t *testing.T, members int) {
 	s := servertest.Start(t)
 	c := s.Dial(t)
-	r := rand.New(rand.NewPCG(7, 9))
+	r := rand.New(rand.NewPCG(7, uint64(members)))
+	member := func() string { return fmt.Sprintf("m%d", r.IntN(members)) }
 	c.Do("CONFIG", "SET", "zset-max-listpack-entries", "0")
 	c.Do("ZADD", "sl", "0", "seed")
 	c.Do("ZADD", "lexsl", "0", "seed")
@@ -101,19 +109,19 @@ func TestZSetEncodingsAgree(t *testing.T) {
 		case 1:
 			return "+"
 		case 2:
-			return fmt.Sprintf("(m%d", r.IntN(60))
+			return "(" + member()
 		}
-		return fmt.Sprintf("[m%d", r.IntN(60))
+		return "[" + member()
 	}
-	for step := 0; step < 3000; step++ {
+	for step := 0; step < 3000+members; step++ {
 		var w []string
 		switch r.IntN(6) {
 		case 0, 1, 2:
-			w = []string{"ZADD", "", fmt.Sprint(r.IntN(30)), fmt.Sprintf("m%d", r.IntN(60))}
+			w = []string{"ZADD", "", fmt.Sprint(r.IntN(30)), member()}
 		case 3:
-			w = []string{"ZREM", "", fmt.Sprintf("m%d", r.IntN(60))}
+			w = []string{"ZREM", "", member()}
 		case 4:
-			w = []string{"ZINCRBY", "", fmt.Sprint(r.IntN(5) - 2), fmt.Sprintf("m%d", r.IntN(60))}
+			w = []string{"ZINCRBY", "", fmt.Sprint(r.IntN(5) - 2), member()}
 		case 5:
 			if r.IntN(10) == 0 {
 				w = []string{"ZREMRANGEBYSCORE", "", bound(), bound()}
@@ -144,8 +152,8 @@ func TestZSetEncodingsAgree(t *testing.T) {
 			{"ZCOUNT", "", bound(), bound()},
 			{"ZLEXCOUNT", "", lex(), lex()},
 			{"ZRANGE", "", lex(), lex(), "BYLEX", "REV"},
-			{"ZRANK", "", fmt.Sprintf("m%d", r.IntN(60))},
-			{"ZREVRANK", "", fmt.Sprintf("m%d", r.IntN(60))},
+			{"ZRANK", "", member()},
+			{"ZREVRANK", "", member()},
 			{"ZCARD", ""},
 		}
 		rd := reads[r.IntN(len(reads))]

@@ -104,7 +104,7 @@ func rdbValue(e kvtable.Entry, v *rdb.Value) bool {
 	case keyspace.KindZSet:
 		v.Kind = rdb.KindZSet
 		z := zsetOf(e)
-		if z.sl == nil {
+		if z.tr == nil {
 			v.Compact = true
 			for off := 0; off < len(z.pk); {
 				m, s, next := z.lpAt(off)
@@ -114,9 +114,9 @@ func rdbValue(e kvtable.Entry, v *rdb.Value) bool {
 			}
 			break
 		}
-		for x := z.sl.First(); x != nil; x = x.Next() {
-			v.Elems = append(v.Elems, bytesOf(x.Member))
-			v.Scores = append(v.Scores, x.Score)
+		for x := z.tr.First(); x.Valid(); x = x.Next() {
+			v.Elems = append(v.Elems, bytesOf(x.Member()))
+			v.Scores = append(v.Scores, x.Score())
 		}
 	case keyspace.KindHash:
 		v.Kind = rdb.KindHash

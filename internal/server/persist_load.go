@@ -200,7 +200,7 @@ func objectFromRDB(v *rdb.Value, lim objLimits) (kind kvtable.Kind, obj any, str
 			if _, dup := z.dictGet(ms); dup {
 				return 0, nil, nil, errDupMember
 			}
-			z.sl.Insert(v.Scores[i], ms)
+			z.tr.Insert(v.Scores[i], ms)
 			z.dictSet(ms, v.Scores[i])
 		}
 		return keyspace.KindZSet, z, nil, nil
