@@ -192,6 +192,14 @@ func (c *client) processInput() {
 		if c.pubPending.Load() {
 			c.drainPub()
 		}
+		if len(c.out) >= outCheckAt && c.outOverLimit() {
+			// Replies pile up in c.out until the batch ends: a pipeline
+			// of big replies must meet the output limit as it grows, as
+			// Redis checks it on every reply, not once the whole batch
+			// sits in memory.
+			c.out = c.out[:0]
+			c.cutForOutput()
+		}
 		if c.closeAfter || c.killed.Load() || c.blocked != nil {
 			break
 		}
@@ -282,12 +290,29 @@ func (c *client) flushOut() {
 // any goroutine.
 func (c *client) write(b []byte) {
 	if c.writeLocked(b) {
-		// Past client-output-buffer-limit (normal, or pubsub for a
-		// subscriber): closed as Redis closes it, so a client that does
-		// not read cannot grow the server's memory without bound.
-		c.s.log.Warningf("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", c.describe())
-		c.kill()
+		c.cutForOutput()
 	}
+}
+
+// cutForOutput closes a client past client-output-buffer-limit (normal,
+// or pubsub for a subscriber) as Redis closes it, so that a client that
+// does not read cannot grow the server's memory without bound.
+func (c *client) cutForOutput() {
+	c.s.log.Warningf("Client %s scheduled to be closed ASAP for overcoming of output buffer limits.", c.describe())
+	c.kill()
+}
+
+// outCheckAt is the size of a batch's unsent replies (c.out) from which
+// processInput checks them, with the socket's backlog, against the
+// output limit after each command.
+const outCheckAt = 64 << 10
+
+// outOverLimit reports whether the replies held for c (the batch's and
+// the socket's backlog) are past its output limit.
+func (c *client) outOverLimit() bool {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.overLimit(c.outputLimit(), uint64(len(c.pend)+len(c.out)))
 }
 
 // writeLocked is write under c.wmu; it reports whether the client went
