@@ -12,6 +12,7 @@ import (
 // length. It is O(n), for tests.
 func (t *Tree) Check() error {
 	var leaves []*leaf
+	inners := 0
 	var walk func(p unsafe.Pointer, h int, root bool) (size int, maxS float64, maxM string, err error)
 	walk = func(p unsafe.Pointer, h int, root bool) (int, float64, string, error) {
 		if h == 0 {
@@ -26,6 +27,7 @@ func (t *Tree) Check() error {
 			return l.n, l.scores[l.n-1], l.members[l.n-1], nil
 		}
 		in := (*inner)(p)
+		inners++
 		if in.n > innerMax || root && in.n < 2 || !root && in.n < innerMin {
 			return 0, 0, "", fmt.Errorf("inner node at height %d with %d children", h, in.n)
 		}
@@ -55,8 +57,8 @@ func (t *Tree) Check() error {
 	if size != t.length {
 		return fmt.Errorf("length %d, tree holds %d", t.length, size)
 	}
-	if len(leaves) != t.leaves {
-		return fmt.Errorf("%d leaves counted, %d found", t.leaves, len(leaves))
+	if len(leaves) != t.leaves || inners != t.inners {
+		return fmt.Errorf("%d leaves and %d inner nodes counted, %d and %d found", t.leaves, t.inners, len(leaves), inners)
 	}
 	if t.first != leaves[0] || t.last != leaves[len(leaves)-1] {
 		return fmt.Errorf("first or last leaf wrong")
