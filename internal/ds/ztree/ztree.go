@@ -250,7 +250,7 @@ func (t *Tree) insert(p unsafe.Pointer, h int, s float64, m string) unsafe.Point
 			l.insertAt(i, s, m)
 			return nil
 		}
-		r := t.splitLeaf(l)
+		r := t.splitLeaf(l, i)
 		if i <= l.n {
 			l.insertAt(i, s, m)
 		} else {
@@ -270,7 +270,7 @@ func (t *Tree) insert(p unsafe.Pointer, h int, s float64, m string) unsafe.Point
 		in.insertKid(i+1, split, leafKids)
 		return nil
 	}
-	r := t.splitInner(in, leafKids)
+	r := t.splitInner(in, i+1, leafKids)
 	if i+1 <= in.n {
 		in.insertKid(i+1, split, leafKids)
 	} else {
@@ -279,11 +279,29 @@ func (t *Tree) insert(p unsafe.Pointer, h int, s float64, m string) unsafe.Point
 	return unsafe.Pointer(r)
 }
 
-// splitLeaf moves the upper half of l to a new leaf chained after it.
-func (t *Tree) splitLeaf(l *leaf) *leaf {
+// splitAt is where a full node of max entries splits to make room for
+// one at index at: in the middle, except for an entry going to the very
+// end or start, where the node keeps three quarters and the new one
+// starts with a quarter (the minimum). Ascending loads (RDB files from
+// Taconite, COPY) and descending ones (RDB files from Redis, which writes
+// sorted sets from the top) then leave nodes three quarters full instead
+// of half.
+func splitAt(max, min, at int) int {
+	switch at {
+	case max:
+		return max - min
+	case 0:
+		return min
+	}
+	return max / 2
+}
+
+// splitLeaf moves the upper part of l to a new leaf chained after it, to
+// make room for an element at index at.
+func (t *Tree) splitLeaf(l *leaf, at int) *leaf {
 	r := new(leaf)
 	t.leaves++
-	half := l.n / 2
+	half := splitAt(leafMax, leafMin, at)
 	r.n = copy(r.scores[:], l.scores[half:l.n])
 	copy(r.members[:], l.members[half:l.n])
 	clear(l.members[half:l.n])
@@ -298,11 +316,12 @@ func (t *Tree) splitLeaf(l *leaf) *leaf {
 	return r
 }
 
-// splitInner moves the upper half of in's children to a new node.
-func (t *Tree) splitInner(in *inner, leafKids bool) *inner {
+// splitInner moves the upper part of in's children to a new node, to make
+// room for a child at index at.
+func (t *Tree) splitInner(in *inner, at int, leafKids bool) *inner {
 	r := new(inner)
 	t.inners++
-	half := in.n / 2
+	half := splitAt(innerMax, innerMin, at)
 	for i := half; i < in.n; i++ {
 		r.kids[i-half] = in.kids[i]
 		r.n++

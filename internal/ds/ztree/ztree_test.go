@@ -150,7 +150,8 @@ func testAgainstModel(t *testing.T, r *rand.Rand, members, steps int, score func
 }
 
 // A tree filled in order and emptied in order (the shapes bulk loads and
-// ZPOPMIN make) keeps its invariants all the way.
+// ZPOPMIN make) keeps its invariants all the way, and an ordered fill packs
+// its leaves.
 func TestSequential(t *testing.T) {
 	for _, rev := range []bool{false, true} {
 		tr := New()
@@ -164,6 +165,10 @@ func TestSequential(t *testing.T) {
 		}
 		if err := tr.Check(); err != nil {
 			t.Fatal(err)
+		}
+		// Edge splits (splitAt) leave the leaves three quarters full.
+		if fill := float64(n) / float64(tr.leaves*leafMax); fill < 0.74 {
+			t.Fatalf("rev %v: leaves %.0f%% full after an ordered load", rev, 100*fill)
 		}
 		for i := 0; i < n; i++ {
 			p := tr.First()
