@@ -13,7 +13,6 @@ const (
 	// least a quarter full after deletions.
 	leafMin  = leafMax / 4
 	innerMin = innerMax / 4
-	maxDepth = 24 // 16^(24-1) elements is far beyond any set
 )
 
 type leaf struct {
@@ -80,15 +79,7 @@ func (p Pos) Score() float64 { return p.l.scores[p.i] }
 func (p Pos) Member() string { return p.l.members[p.i] }
 
 // Next is the following element, or an invalid Pos.
-func (p Pos) Next() Pos {
-	if p.i+1 < p.l.n {
-		return Pos{p.l, p.i + 1}
-	}
-	if p.l.next != nil {
-		return Pos{p.l.next, 0}
-	}
-	return Pos{}
-}
+func (p Pos) Next() Pos { return norm(p.l, p.i+1) }
 
 // Prev is the preceding element, or an invalid Pos.
 func (p Pos) Prev() Pos {
@@ -142,6 +133,15 @@ func (l *leaf) search(s float64, m string) int {
 	return lo
 }
 
+// find is the index of (s, m) in l, or -1.
+func (l *leaf) find(s float64, m string) int {
+	i := l.search(s, m)
+	if i == l.n || l.scores[i] != s || l.members[i] != m {
+		return -1
+	}
+	return i
+}
+
 // childFor is the child whose range holds (s, m): the first whose
 // greatest element is not below it, or the last.
 func (in *inner) childFor(s float64, m string) int {
@@ -166,14 +166,6 @@ func (l *leaf) removeAt(i int) {
 	copy(l.members[i:l.n-1], l.members[i+1:l.n])
 	l.n--
 	l.members[l.n] = "" // let the string go
-}
-
-// sizeOf and maxOf describe child i of in, at height h-1 below it.
-func sizeOf(p unsafe.Pointer, leafKid bool) int {
-	if leafKid {
-		return (*leaf)(p).n
-	}
-	return (*inner)(p).size
 }
 
 // refresh recomputes in's entry for child i (its count and greatest
@@ -360,8 +352,8 @@ func (t *Tree) removed() {
 func (t *Tree) del(p unsafe.Pointer, h int, s float64, m string, stay float64) (found, inPlace bool, own string) {
 	if h == 0 {
 		l := (*leaf)(p)
-		i := l.search(s, m)
-		if i == l.n || l.scores[i] != s || l.members[i] != m {
+		i := l.find(s, m)
+		if i < 0 {
 			return false, false, ""
 		}
 		// Not for the leaf's last element: its parents hold its score.
@@ -509,12 +501,10 @@ func (t *Tree) Rank(score float64, member string) int {
 		}
 		p = in.kids[i]
 	}
-	l := (*leaf)(p)
-	i := l.search(score, member)
-	if i == l.n || l.scores[i] != score || l.members[i] != member {
-		return -1
+	if i := (*leaf)(p).find(score, member); i >= 0 {
+		return r + i
 	}
-	return r + i
+	return -1
 }
 
 // At returns the element at 0-based rank r (invalid when out of range).
@@ -575,13 +565,7 @@ func (t *Tree) FirstNot(pred func(score float64, member string) bool) Pos {
 // the order, holds (invalid if none): one descent.
 func (t *Tree) LastWhile(pred func(score float64, member string) bool) Pos {
 	l, i, _ := t.boundary(pred)
-	if i > 0 {
-		return Pos{l, i - 1}
-	}
-	if l.prev != nil {
-		return Pos{l.prev, l.prev.n - 1}
-	}
-	return Pos{}
+	return Pos{l, i}.Prev()
 }
 
 // FirstFrom returns the first element whose score is >= score (invalid if
