@@ -199,9 +199,7 @@ func (h *hashVal) convert() {
 // hashLimits are the compact encoding's thresholds, read from config.
 type hashLimits struct{ entries, value int64 }
 
-func (c *client) hashLimits() hashLimits {
-	return hashLimits{c.s.limit.hashEntries.Load(), c.s.limit.hashValue.Load()}
-}
+func (c *client) hashLimits() hashLimits { return c.s.limit.hash() }
 
 // fits converts the hash if a string of length n is too long for the
 // compact encoding.

@@ -83,10 +83,10 @@ type zent struct {
 // zsetStore to write it back. Members a compact view hands out alias pk
 // or the record: they are valid until the set changes or is stored.
 type zsetObj struct {
-	pk   []byte // listpack encoding when sl == nil
+	pk   []byte // listpack encoding when tr == nil
 	n    int    // elements in pk
 	tr   *ztree.Tree
-	dict *kvtable.Table // member -> score (8 bytes), beside sl
+	dict *kvtable.Table // member -> score (8 bytes), beside tr
 
 	inline  bool    // the record holds pk's encoding, or the key is new: zsetStore writes the whole value
 	own     bool    // pk is this view's private copy

@@ -106,10 +106,10 @@ func (lim objLimits) packBuf(size int) []byte {
 
 func (s *Server) objLimits() objLimits {
 	return objLimits{
-		hash:      hashLimits{s.cfg.Int("hash-max-listpack-entries"), s.cfg.Int("hash-max-listpack-value")},
-		zsetMax:   int(s.cfg.Int("zset-max-listpack-entries")),
-		zsetValue: int(s.cfg.Int("zset-max-listpack-value")),
-		intsetMax: s.cfg.Int("set-max-intset-entries"),
+		hash:      s.limit.hash(),
+		zsetMax:   int(s.limit.zsetEntries.Load()),
+		zsetValue: int(s.limit.zsetValue.Load()),
+		intsetMax: s.limit.intsetEntries.Load(),
 		stream:    stream.Limits{MaxEntries: int(s.cfg.Int("stream-node-max-entries")), MaxBytes: int(s.cfg.Int("stream-node-max-bytes"))},
 	}
 }

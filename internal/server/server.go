@@ -158,6 +158,11 @@ type encodingLimits struct {
 	intsetEntries          config.IntRef
 }
 
+// hash is the pair the hash commands check.
+func (e *encodingLimits) hash() hashLimits {
+	return hashLimits{e.hashEntries.Load(), e.hashValue.Load()}
+}
+
 func newEncodingLimits(cfg *config.Config) encodingLimits {
 	return encodingLimits{
 		hashEntries:   cfg.IntRef("hash-max-listpack-entries"),
