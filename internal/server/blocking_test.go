@@ -59,17 +59,9 @@ func TestBlockedServedBeforeWritersNextCommand(t *testing.T) {
 	waitBlocked(t, s, 2)
 	p := s.Dial(t)
 	p.Send([]byte("RPUSH l x y\r\nLPOP l\r\nLLEN l\r\n"))
-	for _, want := range []string{":2\r\n", "$-1\r\n", ":0\r\n"} {
-		if got := p.ReadRaw(); got != want {
-			t.Fatalf("writer: %q, want %q", got, want)
-		}
-	}
-	if got := w1.ReadRaw(); got != "*2\r\n$1\r\nl\r\n$1\r\nx\r\n" {
-		t.Fatalf("first waiter: %q", got)
-	}
-	if got := w2.ReadRaw(); got != "*2\r\n$1\r\nl\r\n$1\r\ny\r\n" {
-		t.Fatalf("second waiter: %q", got)
-	}
+	expectRaw(t, p, "writer", ":2\r\n", "$-1\r\n", ":0\r\n")
+	expectRaw(t, w1, "first waiter", "*2\r\n$1\r\nl\r\n$1\r\nx\r\n")
+	expectRaw(t, w2, "second waiter", "*2\r\n$1\r\nl\r\n$1\r\ny\r\n")
 }
 
 // A served waiter's BLMOVE fills the list another client waits on: the
@@ -84,16 +76,19 @@ func TestBlockedChainServedInline(t *testing.T) {
 	waitBlocked(t, s, 2)
 	p := s.Dial(t)
 	p.Send([]byte("LPUSH src v\r\nEXISTS src dst\r\n"))
-	for _, want := range []string{":1\r\n", ":0\r\n"} {
-		if got := p.ReadRaw(); got != want {
-			t.Fatalf("writer: %q, want %q", got, want)
+	expectRaw(t, p, "writer", ":1\r\n", ":0\r\n")
+	expectRaw(t, m, "BLMOVE", "$1\r\nv\r\n")
+	expectRaw(t, w, "BLPOP", "*2\r\n$3\r\ndst\r\n$1\r\nv\r\n")
+}
+
+// expectRaw reads one raw reply from c per wanted one; who names c in a
+// failure.
+func expectRaw(t *testing.T, c *servertest.Conn, who string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if got := c.ReadRaw(); got != w {
+			t.Fatalf("%s: %q, want %q", who, got, w)
 		}
-	}
-	if got := m.ReadRaw(); got != "$1\r\nv\r\n" {
-		t.Fatalf("BLMOVE: %q", got)
-	}
-	if got := w.ReadRaw(); got != "*2\r\n$3\r\ndst\r\n$1\r\nv\r\n" {
-		t.Fatalf("BLPOP: %q", got)
 	}
 }
 
