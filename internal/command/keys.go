@@ -65,6 +65,10 @@ func extractKeys[T keyElem](c *Command, argv [][]byte, dst []T, mk func(int, Key
 	if !c.ArityOK(len(argv)) {
 		return dst, ErrArity
 	}
+	if c.keyAt1 {
+		ks := &c.KeySpecs[0]
+		return append(dst, mk(1, ks.Flags, ks.FlagNames)), nil
+	}
 	start := len(dst)
 	ok := false
 	if c.useSpec {

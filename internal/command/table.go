@@ -50,10 +50,14 @@ type Command struct {
 	// in [0, Table.NumIDs()), for per-command statistics arrays.
 	ID int
 
-	subs    []*Command // Subcommands sorted by name, for replies
-	keyProc keyProc    // Redis's getkeys procedure equivalent, if any
-	hasKeys bool       // COMMAND GETKEYS would not say "no key arguments"
-	useSpec bool       // key specs are complete enough to try first
+	subs  []*Command // Subcommands sorted by name, for replies
+	subIx nameIndex  // Subcommands, for Sub
+	// keyAt1: the command's only key is argument 1 (GET, SET, LPUSH…),
+	// so KeyIndexes needs no walk of the key specs.
+	keyAt1  bool
+	keyProc keyProc // Redis's getkeys procedure equivalent, if any
+	hasKeys bool    // COMMAND GETKEYS would not say "no key arguments"
+	useSpec bool    // key specs are complete enough to try first
 }
 
 // KeySpec is one key specification: where the search for keys begins and
@@ -126,6 +130,7 @@ type HistoryEntry struct {
 // Table is an immutable command table.
 type Table struct {
 	byName map[string]*Command // top-level commands by lower-case name
+	ix     nameIndex           // byName, for Lookup
 	sorted []*Command          // top-level commands sorted by name
 	byID   []*Command
 }
@@ -151,7 +156,7 @@ func Default() *Table { return defaultTable() }
 // Lookup finds a top-level command by name, ignoring ASCII case, without
 // allocating. It does not resolve "parent|sub" names (see LookupFullName).
 func (t *Table) Lookup(name []byte) *Command {
-	return lookupIn(t.byName, name)
+	return t.ix.lookup(name)
 }
 
 // LookupFullName finds a command or, for "parent|sub", a subcommand, as
@@ -159,14 +164,14 @@ func (t *Table) Lookup(name []byte) *Command {
 func (t *Table) LookupFullName(name []byte) *Command {
 	for i, c := range name {
 		if c == '|' {
-			parent := lookupIn(t.byName, name[:i])
+			parent := t.ix.lookup(name[:i])
 			if parent == nil {
 				return nil
 			}
 			return parent.Sub(name[i+1:])
 		}
 	}
-	return lookupIn(t.byName, name)
+	return t.ix.lookup(name)
 }
 
 // LookupArgv resolves the command a call addresses the way Redis dispatch
@@ -191,20 +196,7 @@ func (c *Command) Sub(name []byte) *Command {
 	if c.Subcommands == nil {
 		return nil
 	}
-	return lookupIn(c.Subcommands, name)
-}
-
-func lookupIn(m map[string]*Command, name []byte) *Command {
-	if len(name) > maxNameLen {
-		return nil
-	}
-	var buf [maxNameLen]byte
-	for i, ch := range name {
-		buf[i] = lower(ch)
-	}
-	// The compiler turns a map index by string(bytes) into a lookup without
-	// a conversion allocation.
-	return m[string(buf[:len(name)])]
+	return c.subIx.lookup(name)
 }
 
 // All returns the top-level commands sorted by name, in a new slice.
@@ -337,6 +329,7 @@ func load(commands, summaries []byte) (*Table, error) {
 		t.byName[c.Name] = c
 		t.sorted = append(t.sorted, c)
 	}
+	t.ix = newNameIndex(t.byName)
 	if used != len(sums) {
 		for name := range sums {
 			if t.LookupFullName([]byte(name)) == nil {
@@ -440,6 +433,7 @@ func buildCommand(j *jsonCommand, parent *Command, sums map[string]string, used 
 			c.subs = append(c.subs, s)
 		}
 		sort.Slice(c.subs, func(i, k int) bool { return c.subs[i].Name < c.subs[k].Name })
+		c.subIx = newNameIndex(c.Subcommands)
 	}
 	c.keyProc = keyProcFor(c.Name)
 	var anyKey, varFlags bool
@@ -449,6 +443,12 @@ func buildCommand(j *jsonCommand, parent *Command, sums map[string]string, used 
 	}
 	c.hasKeys = anyKey || c.keyProc != procNone
 	c.useSpec = anyKey && !varFlags
+	if c.useSpec && len(c.KeySpecs) == 1 && c.Arity != 0 && (c.Arity > 1 || c.Arity < -1) {
+		ks := &c.KeySpecs[0]
+		c.keyAt1 = ks.Flags&(KeyNotKey|KeyIncomplete) == 0 &&
+			ks.BeginSearch.Type == BeginIndex && ks.BeginSearch.Index == 1 &&
+			ks.FindKeys.Type == FindRange && ks.FindKeys.LastKey == 0
+	}
 	return c, nil
 }
 
