@@ -54,11 +54,17 @@ func (s *Server) dispatch(c *client, argv [][]byte) bool {
 	if c.replyMode == replySkipNext {
 		c.replyMode = replySkipThis
 	}
-	defer func() {
-		if c.replyMode == replySkipThis {
-			c.replyMode = replyOn
-		}
-	}()
+	// Not a defer: with this many returns the compiler would not inline
+	// it, and the deferred call cost 2% of a cheap command's CPU.
+	done := s.dispatchCommand(c, argv)
+	if c.replyMode == replySkipThis {
+		c.replyMode = replyOn
+	}
+	return done
+}
+
+// dispatchCommand is dispatch without CLIENT REPLY SKIP's bookkeeping.
+func (s *Server) dispatchCommand(c *client, argv [][]byte) bool {
 	l := c.loop
 	c.lastIO.Store(l.now.UnixMilli())
 	cmd := s.table.Lookup(argv[0])
@@ -434,6 +440,9 @@ func (c *client) replyRejected(cmd *command.Command, msg string) {
 
 // pauseHolds reports whether CLIENT PAUSE is in force for cmd.
 func (s *Server) pauseHolds(cmd *command.Command, m *multiState) bool {
+	if !s.pausing.Load() {
+		return false
+	}
 	s.pauseMu.Lock()
 	defer s.pauseMu.Unlock()
 	if s.pauseUntil.IsZero() {
@@ -441,6 +450,7 @@ func (s *Server) pauseHolds(cmd *command.Command, m *multiState) bool {
 	}
 	if !time.Now().Before(s.pauseUntil) {
 		s.pauseUntil = time.Time{}
+		s.pausing.Store(false)
 		return false
 	}
 	flags := cmd.Flags

@@ -297,6 +297,7 @@ func cmdClientPause(c *client, argv [][]byte) {
 		s.pauseTimer.Stop()
 	}
 	s.pauseTimer = time.AfterFunc(time.Until(s.pauseUntil), s.resumePaused)
+	s.pausing.Store(true)
 	s.pauseMu.Unlock()
 	c.replyOK()
 }
@@ -305,6 +306,7 @@ func cmdClientUnpause(c *client, argv [][]byte) {
 	s := c.s
 	s.pauseMu.Lock()
 	s.pauseUntil = time.Time{}
+	s.pausing.Store(false)
 	if s.pauseTimer != nil {
 		s.pauseTimer.Stop()
 	}

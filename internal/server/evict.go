@@ -396,6 +396,9 @@ func oomRefuses(c *client, cmd *command.Command) bool {
 
 // clientsPaused reports whether CLIENT PAUSE is in force.
 func (s *Server) clientsPaused() bool {
+	if !s.pausing.Load() {
+		return false
+	}
 	s.pauseMu.Lock()
 	defer s.pauseMu.Unlock()
 	return !s.pauseUntil.IsZero() && time.Now().Before(s.pauseUntil)

@@ -94,6 +94,10 @@ type Server struct {
 	pauseUntil time.Time
 	pauseWrite bool
 	pauseTimer *time.Timer
+	// pausing is pauseUntil != zero, written under pauseMu: every command
+	// reads it instead of taking pauseMu, a lock both loops would
+	// otherwise write on each command.
+	pausing atomic.Bool
 
 	debugNoActiveExpire atomic.Bool
 	persist             persistState    // RDB snapshots (persist.go)

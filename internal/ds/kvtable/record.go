@@ -268,7 +268,14 @@ func (e Entry) Access() uint32 { return get32(e.rec[oAccess:]) }
 
 // SetAccess overwrites the record's access clock in place: reads stamp
 // their record through the Entry they already hold, with no second lookup.
-func (e Entry) SetAccess(v uint32) { put32(e.rec[oAccess:], v) }
+func (e Entry) SetAccess(v uint32) {
+	// Stored only when it changes (the LRU clock ticks once a second): a
+	// store of the same value would still take the cache line from other
+	// cores reading the record or its neighbours.
+	if get32(e.rec[oAccess:]) != v {
+		put32(e.rec[oAccess:], v)
+	}
+}
 
 // Overwrite replaces the byte value with v, of the same length, in place,
 // and sets the caller flags. It reports false, changing nothing, when v's
