@@ -225,29 +225,37 @@ func (p *Parser) findTerm(buf []byte, from int, term byte) int {
 // caller when the command ends here (error, incomplete or empty command) and
 // leaves p.state == stBulks with n == 0 when bulks follow.
 func (p *Parser) parseCount(buf []byte, authenticated bool) ([][]byte, int, error) {
-	i := p.findTerm(buf, 0, '\r')
-	if i < 0 {
-		if len(buf) > inlineMax {
-			return p.fail("Protocol error: too big mbulk count string")
+	count, next := quickHeader(buf, 0, '*')
+	if next == 0 {
+		i := p.findTerm(buf, 0, '\r')
+		if i < 0 {
+			if len(buf) > inlineMax {
+				return p.fail("Protocol error: too big mbulk count string")
+			}
+			return p.incomplete(buf)
 		}
-		return p.incomplete(buf)
+		// Redis wants one more byte after '\r' and skips it unchecked.
+		if i+2 > len(buf) {
+			return p.incomplete(buf)
+		}
+		var ok bool
+		count, ok = ParseInt(buf[1:i])
+		if !ok {
+			return p.fail("Protocol error: invalid multibulk length")
+		}
+		next = i + 2
 	}
-	// Redis wants one more byte after '\r' and skips it unchecked.
-	if i+2 > len(buf) {
-		return p.incomplete(buf)
-	}
-	count, ok := ParseInt(buf[1:i])
-	if !ok || count > maxMultibulkLen {
+	if count > maxMultibulkLen {
 		return p.fail("Protocol error: invalid multibulk length")
 	}
 	if count > unauthMaxArgs && !authenticated {
 		return p.fail("Protocol error: unauthenticated multibulk length")
 	}
 	if count <= 0 {
-		return p.done(i + 2)
+		return p.done(next)
 	}
 	p.state = stBulks
-	p.pos = i + 2
+	p.pos = next
 	p.scanned = 0
 	p.left = int(count)
 	p.bulkLen = -1
@@ -261,6 +269,14 @@ func (p *Parser) parseBulks(buf []byte, lim Limits, authenticated bool) ([][]byt
 		maxBulk = DefaultMaxBulkLen
 	}
 	for p.left > 0 {
+		if p.bulkLen < 0 && p.scanned == 0 {
+			// The common header, "$<1-18 digits>\r" and one more byte, in
+			// one pass; anything else takes the general path below.
+			if n, next := quickHeader(buf, p.pos, '$'); next > 0 && n <= maxBulk && (authenticated || n <= unauthMaxBulkLen) {
+				p.pos = next
+				p.bulkLen = n
+			}
+		}
 		if p.bulkLen < 0 {
 			i := p.findTerm(buf, p.pos, '\r')
 			if i < 0 {
@@ -301,6 +317,32 @@ func (p *Parser) parseBulks(buf []byte, lim Limits, authenticated bool) ([][]byt
 		p.args = append(p.args, buf[s.off:s.off+s.n:s.off+s.n])
 	}
 	return p.done(p.pos)
+}
+
+// quickHeader reads a header "<kind><n>\r?" (kind '*' or '$') at
+// buf[pos:] whose number has 1 to 18 digits and no leading zero or sign, as
+// the general path would read it; it returns the number and the position
+// after the header, or next 0 when the header is anything else or not all
+// there (the general path then decides).
+func quickHeader(buf []byte, pos int, kind byte) (n int64, next int) {
+	if pos >= len(buf) || buf[pos] != kind {
+		return 0, 0
+	}
+	i := pos + 1
+	end := min(len(buf), i+19)
+	for ; i < end; i++ {
+		c := buf[i]
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int64(c-'0')
+	}
+	digits := i - pos - 1
+	if digits == 0 || digits > 18 || (buf[pos+1] == '0' && digits > 1) ||
+		i+2 > len(buf) || buf[i] != '\r' {
+		return 0, 0
+	}
+	return n, i + 2
 }
 
 // expectedDollar builds Redis's message for a bulk header that does not
