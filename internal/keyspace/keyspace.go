@@ -224,11 +224,16 @@ func (ks *Keyspace) Unlock(mask uint64) {
 // the command's instant, saving a clock read per command (~60 ns here);
 // an injected clock is asked instead.
 func (ks *Keyspace) Begin(tx *Tx, db int, mask uint64, now time.Time) {
+	ks.BeginAt(tx, db, mask, now.UnixMilli())
+}
+
+// BeginAt is Begin with the wall-clock instant in Unix milliseconds.
+func (ks *Keyspace) BeginAt(tx *Tx, db int, mask uint64, nowMs int64) {
 	tx.ks = ks
 	tx.DB = db
 	tx.locked = mask
 	if ks.wall {
-		tx.Now = now.UnixMilli()
+		tx.Now = nowMs
 	} else {
 		tx.Now = ks.clock.NowMs()
 	}

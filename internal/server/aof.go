@@ -155,7 +155,7 @@ func (s *Server) replayClient() *client {
 // replay runs one command from the file.
 func (s *Server) replay(c *client, argv [][]byte) {
 	l := c.loop
-	l.now, l.mark = time.Now(), 0
+	l.setNow(time.Now())
 	s.dispatch(c, argv)
 	c.out = c.out[:0]
 }

@@ -240,14 +240,14 @@ func (s *Server) wakeReady(ready []keyspace.ReadyKey, cur *loop) {
 // writer's accounting goes on using, is kept.
 func (l *loop) serveBlocked() {
 	l.serving = true
-	now, mark := l.now, l.mark
+	now, nowNs, mark := l.now, l.nowNs, l.mark
 	for i := 0; i < len(l.serveQ); i++ {
 		w := l.serveQ[i]
 		l.serveQ[i] = nil
 		w.c.retryBlocked(w, true)
 	}
 	l.serveQ = l.serveQ[:0]
-	l.now, l.mark = now, mark
+	l.now, l.nowNs, l.mark = now, nowNs, mark
 	l.serving = false
 }
 
@@ -282,7 +282,7 @@ func (c *client) retryBlocked(w *waiter, inline bool) {
 	}
 	c.blocked = nil
 	c.blockedFlag.Store(false)
-	c.loop.now, c.loop.mark = time.Now(), 0
+	c.loop.setNow(time.Now())
 	c.retryWait = w
 	c.s.dispatch(c, w.argv)
 	c.retryWait = nil

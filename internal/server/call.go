@@ -66,7 +66,7 @@ func (s *Server) dispatch(c *client, argv [][]byte) bool {
 // dispatchCommand is dispatch without CLIENT REPLY SKIP's bookkeeping.
 func (s *Server) dispatchCommand(c *client, argv [][]byte) bool {
 	l := c.loop
-	c.lastIO.Store(l.now.UnixMilli())
+	c.lastIO.Store(l.nowNs / 1e6)
 	cmd := s.table.Lookup(argv[0])
 	var h *handler
 	if cmd != nil && cmd.Subcommands != nil && len(argv) < 2 {
@@ -167,7 +167,7 @@ func (s *Server) dispatchCommand(c *client, argv [][]byte) bool {
 	l.stats.commands.Add(1)
 	c.errored = false
 	start := l.mark
-	s.exec(c, h, argv, mask, hint, l.now.Add(start))
+	s.exec(c, h, argv, mask, hint, (l.nowNs+int64(start))/1e6)
 	if len(c.tx.Ready) > 0 {
 		s.wakeReady(c.tx.Ready, l)
 		c.tx.Ready = c.tx.Ready[:0]
@@ -204,16 +204,17 @@ func (s *Server) recordCall(l *loop, c *client, cmd *command.Command, argv [][]b
 	}
 }
 
-// exec runs a handler with its shard locks held; hint is the position in
-// argv of the command's only key, or -1. A panic in a handler is a
+// exec runs a handler with its shard locks held, at the instant nowMs
+// (Unix milliseconds); hint is the position in argv of the command's only
+// key, or -1. A panic in a handler is a
 // bug: it is logged with its stack, the client gets an error, the locks are
 // released and the server keeps serving.
-func (s *Server) exec(c *client, h *handler, argv [][]byte, mask uint64, hint int, now time.Time) {
+func (s *Server) exec(c *client, h *handler, argv [][]byte, mask uint64, hint int, nowMs int64) {
 	if c.loop.busy {
 		// The loop serves clients from inside a long script, which holds
 		// every shard lock on this goroutine: only commands allowed while
 		// busy get here, and they run under the script's locks.
-		s.ks.Begin(&c.tx, c.db, s.ks.AllShards(), now)
+		s.ks.BeginAt(&c.tx, c.db, s.ks.AllShards(), nowMs)
 		h.fn(c, argv)
 		if s.monitored(c) && feedsMonitorAfter(h.cmd) {
 			s.feedMonitors(c, c.raddr, h.cmd, argv)
@@ -231,7 +232,7 @@ func (s *Server) exec(c *client, h *handler, argv [][]byte, mask uint64, hint in
 			c.replyError(fmt.Sprintf("ERR internal error in '%s'", h.name))
 		}
 	}()
-	s.ks.Begin(&c.tx, c.db, mask, now)
+	s.ks.BeginAt(&c.tx, c.db, mask, nowMs)
 	if h.cmd.Flags&(command.FlagWrite|command.FlagMayReplicate) != 0 {
 		// A running snapshot keeps the old values first (persist.go).
 		s.snapshotBeforeCommand(c, h, argv, mask)

@@ -56,8 +56,9 @@ type loop struct {
 	// now is read once per batch of events; mark is how far into the
 	// batch the previous command ended. Commands take their instant and
 	// duration from these, one monotonic clock read each.
-	now  time.Time
-	mark time.Duration
+	now   time.Time
+	nowNs int64 // now.UnixNano()
+	mark  time.Duration
 	// yielded is when the loop last passed through the Go scheduler (see
 	// yieldToScheduler).
 	yielded time.Time
@@ -149,7 +150,7 @@ func (l *loop) run(done func()) {
 			l.s.log.Warningf("epoll_wait: %v", err)
 			return
 		}
-		l.now, l.mark = time.Now(), 0
+		l.setNow(time.Now())
 		l.yieldToScheduler()
 		for i := 0; i < n; i++ {
 			fd := int(events[i].Fd)
@@ -325,9 +326,14 @@ func (l *loop) forget(c *client) {
 	delete(l.clients, c.fd)
 }
 
+// setNow starts a batch of commands at t (see loop.now).
+func (l *loop) setNow(t time.Time) {
+	l.now, l.nowNs, l.mark = t, t.UnixNano(), 0
+}
+
 // resumePaused re-runs the input of clients CLIENT PAUSE held back.
 func (l *loop) resumePaused() {
-	l.now, l.mark = time.Now(), 0
+	l.setNow(time.Now())
 	ps := l.paused
 	l.paused = nil
 	for _, c := range ps {
