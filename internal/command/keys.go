@@ -65,9 +65,16 @@ func extractKeys[T keyElem](c *Command, argv [][]byte, dst []T, mk func(int, Key
 	if !c.ArityOK(len(argv)) {
 		return dst, ErrArity
 	}
-	if c.keyAt1 {
+	if c.keyAt1 || c.keysFrom1 {
 		ks := &c.KeySpecs[0]
-		return append(dst, mk(1, ks.Flags, ks.FlagNames)), nil
+		last := 1
+		if c.keysFrom1 {
+			last = len(argv) - 1
+		}
+		for i := 1; i <= last; i++ {
+			dst = append(dst, mk(i, ks.Flags, ks.FlagNames))
+		}
+		return dst, nil
 	}
 	start := len(dst)
 	ok := false

@@ -2,6 +2,7 @@ package command
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -45,32 +46,39 @@ func mixedCase(s string) string {
 	return string(b)
 }
 
-// The one-key shortcut finds what the key-spec walk finds.
-func TestKeyAt1MatchesSpecs(t *testing.T) {
-	n := 0
+// The key shortcuts find what the key-spec walk finds.
+func TestKeyShortcutsMatchSpecs(t *testing.T) {
+	n1, nAll := 0, 0
 	for _, c := range allCommands(Default()) {
-		if !c.keyAt1 {
+		if !c.keyAt1 && !c.keysFrom1 {
 			continue
 		}
-		n++
-		argc := c.Arity
-		if argc < 0 {
-			argc = -argc + 2
+		if c.keyAt1 {
+			n1++
+		} else {
+			nAll++
 		}
-		argv := make([][]byte, argc)
-		for i := range argv {
-			argv[i] = []byte("a")
+		argcs := []int{c.Arity}
+		if c.Arity < 0 {
+			argcs = []int{-c.Arity, -c.Arity + 1, -c.Arity + 4}
 		}
-		c.keyAt1 = false
-		want, werr := c.KeyIndexes(argv, nil)
-		c.keyAt1 = true
-		got, gerr := c.KeyIndexes(argv, nil)
-		if werr != gerr || len(got) != 1 || len(want) != 1 || got[0] != want[0] {
-			t.Errorf("%s: shortcut %v %v, spec walk %v %v", c.Name, got, gerr, want, werr)
+		for _, argc := range argcs {
+			argv := make([][]byte, argc)
+			for i := range argv {
+				argv[i] = []byte("a")
+			}
+			at1, from1 := c.keyAt1, c.keysFrom1
+			c.keyAt1, c.keysFrom1 = false, false
+			want, werr := c.KeyIndexes(argv, nil)
+			c.keyAt1, c.keysFrom1 = at1, from1
+			got, gerr := c.KeyIndexes(argv, nil)
+			if werr != gerr || !slices.Equal(got, want) {
+				t.Errorf("%s with %d arguments: shortcut %v %v, spec walk %v %v", c.Name, argc, got, gerr, want, werr)
+			}
 		}
 	}
-	if n < 100 {
-		t.Fatalf("only %d commands take the one-key shortcut", n)
+	if n1 < 100 || nAll < 10 {
+		t.Fatalf("only %d commands take the one-key shortcut and %d the all-keys one", n1, nAll)
 	}
 }
 

@@ -52,12 +52,14 @@ type Command struct {
 
 	subs  []*Command // Subcommands sorted by name, for replies
 	subIx nameIndex  // Subcommands, for Sub
-	// keyAt1: the command's only key is argument 1 (GET, SET, LPUSH…),
-	// so KeyIndexes needs no walk of the key specs.
-	keyAt1  bool
-	keyProc keyProc // Redis's getkeys procedure equivalent, if any
-	hasKeys bool    // COMMAND GETKEYS would not say "no key arguments"
-	useSpec bool    // key specs are complete enough to try first
+	// keyAt1: the command's only key is argument 1 (GET, SET, LPUSH…);
+	// keysFrom1: every argument from 1 on is a key (MGET, DEL, PFCOUNT…).
+	// KeyIndexes then needs no walk of the key specs.
+	keyAt1    bool
+	keysFrom1 bool
+	keyProc   keyProc // Redis's getkeys procedure equivalent, if any
+	hasKeys   bool    // COMMAND GETKEYS would not say "no key arguments"
+	useSpec   bool    // key specs are complete enough to try first
 }
 
 // KeySpec is one key specification: where the search for keys begins and
@@ -443,11 +445,13 @@ func buildCommand(j *jsonCommand, parent *Command, sums map[string]string, used 
 	}
 	c.hasKeys = anyKey || c.keyProc != procNone
 	c.useSpec = anyKey && !varFlags
-	if c.useSpec && len(c.KeySpecs) == 1 && c.Arity != 0 && (c.Arity > 1 || c.Arity < -1) {
+	if c.useSpec && len(c.KeySpecs) == 1 && (c.Arity > 1 || c.Arity < -1) {
 		ks := &c.KeySpecs[0]
-		c.keyAt1 = ks.Flags&(KeyNotKey|KeyIncomplete) == 0 &&
+		simple := ks.Flags&(KeyNotKey|KeyIncomplete) == 0 &&
 			ks.BeginSearch.Type == BeginIndex && ks.BeginSearch.Index == 1 &&
-			ks.FindKeys.Type == FindRange && ks.FindKeys.LastKey == 0
+			ks.FindKeys.Type == FindRange
+		c.keyAt1 = simple && ks.FindKeys.LastKey == 0
+		c.keysFrom1 = simple && ks.FindKeys.LastKey == -1 && ks.FindKeys.KeyStep == 1 && ks.FindKeys.Limit == 0
 	}
 	return c, nil
 }

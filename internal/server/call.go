@@ -67,7 +67,7 @@ func (s *Server) dispatch(c *client, argv [][]byte) bool {
 func (s *Server) dispatchCommand(c *client, argv [][]byte) bool {
 	l := c.loop
 	c.lastIO.Store(l.nowNs / 1e6)
-	cmd := s.table.Lookup(argv[0])
+	cmd := c.lookupCommand(s.table, argv[0])
 	var h *handler
 	if cmd != nil && cmd.Subcommands != nil && len(argv) < 2 {
 		// A container alone ("CONFIG"): its own arity (-2) fails.
@@ -177,6 +177,22 @@ func (s *Server) dispatchCommand(c *client, argv [][]byte) bool {
 	s.recordCall(l, c, cmd, argv, dur)
 	c.lastCmd.Store(cmd)
 	return true
+}
+
+// lookupCommand is s.table.Lookup, remembering the client's last name:
+// a connection mostly sends the same few commands, often the same one many
+// times in a row, and comparing the bytes costs less than the lookup.
+func (c *client) lookupCommand(t *command.Table, name []byte) *command.Command {
+	k := &c.lastLookup
+	if k.cmd != nil && string(name) == string(k.name[:k.n]) {
+		return k.cmd
+	}
+	cmd := t.Lookup(name)
+	if cmd != nil && len(name) <= len(k.name) {
+		k.n = copy(k.name[:], name)
+		k.cmd = cmd
+	}
+	return cmd
 }
 
 // recordCall accounts for one run of cmd by c that took dur: INFO

@@ -57,6 +57,13 @@ type client struct {
 	authed     bool
 	tx         keyspace.Tx
 	keyIdx     []int
+	// lastLookup is the last command name this client sent, as sent, and
+	// what it named (see lookupCommand).
+	lastLookup struct {
+		name [16]byte
+		n    int
+		cmd  *command.Command
+	}
 	scratch    []byte
 	blocked    *waiter // the wait this client is in, if any
 	retryWait  *waiter // the wait being retried by retryBlocked
