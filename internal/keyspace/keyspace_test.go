@@ -228,3 +228,45 @@ func benchParallelSetGet(b *testing.B, keys int, ownShards bool) {
 		}
 	})
 }
+
+// CRC16 folds eight bytes at a time; it must equal the bit-by-bit
+// definition for every length and register state.
+func TestCRC16MatchesBitwise(t *testing.T) {
+	bitwise := func(b []byte) uint16 {
+		var crc uint16
+		for _, c := range b {
+			crc ^= uint16(c) << 8
+			for i := 0; i < 8; i++ {
+				if crc&0x8000 != 0 {
+					crc = crc<<1 ^ 0x1021
+				} else {
+					crc <<= 1
+				}
+			}
+		}
+		return crc
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for n := 0; n < 200; n++ {
+		for k := 0; k < 20; k++ {
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = byte(r.Uint32())
+			}
+			if got, want := CRC16(b), bitwise(b); got != want {
+				t.Fatalf("CRC16(%x) = %#x, want %#x", b, got, want)
+			}
+		}
+	}
+}
+
+func BenchmarkSlot(b *testing.B) {
+	for _, k := range []string{"key:000000012345", "user:{1000}:followers", "session:5f1e0a7c9d3b4e2a8f6c1d0b7a9e3c5f"} {
+		key := []byte(k)
+		b.Run(fmt.Sprint(len(key)), func(b *testing.B) {
+			for b.Loop() {
+				Slot(key)
+			}
+		})
+	}
+}

@@ -1,9 +1,14 @@
 package keyspace
 
-// crcTable is CRC16-CCITT (XModem), polynomial 0x1021, the checksum Redis
-// Cluster hashes keys with. Built once at init and never written after.
-var crcTable = func() (t [256]uint16) {
-	for i := range t {
+import "bytes"
+
+// crcTables[0] is CRC16-CCITT (XModem), polynomial 0x1021, the checksum
+// Redis Cluster hashes keys with: the register after one byte x. Table k
+// is what byte x contributes when k more bytes follow it, so that CRC16
+// can fold eight bytes with eight independent lookups instead of a chain
+// of eight dependent ones. Built once at init and never written after.
+var crcTables = func() (t [8][256]uint16) {
+	for i := range t[0] {
 		c := uint16(i) << 8
 		for j := 0; j < 8; j++ {
 			if c&0x8000 != 0 {
@@ -12,7 +17,14 @@ var crcTable = func() (t [256]uint16) {
 				c <<= 1
 			}
 		}
-		t[i] = c
+		t[0][i] = c
+	}
+	for k := 1; k < len(t); k++ {
+		for i := range t[k] {
+			// one more zero byte through the register
+			c := t[k-1][i]
+			t[k][i] = c<<8 ^ t[0][byte(c>>8)]
+		}
 	}
 	return
 }()
@@ -20,8 +32,14 @@ var crcTable = func() (t [256]uint16) {
 // CRC16 is the XModem CRC16 of b.
 func CRC16(b []byte) uint16 {
 	var crc uint16
+	t := &crcTables
+	for len(b) >= 8 {
+		crc = t[7][byte(crc>>8)^b[0]] ^ t[6][byte(crc)^b[1]] ^
+			t[5][b[2]] ^ t[4][b[3]] ^ t[3][b[4]] ^ t[2][b[5]] ^ t[1][b[6]] ^ t[0][b[7]]
+		b = b[8:]
+	}
 	for _, c := range b {
-		crc = crc<<8 ^ crcTable[byte(crc>>8)^c]
+		crc = crc<<8 ^ t[0][byte(crc>>8)^c]
 	}
 	return crc
 }
@@ -33,17 +51,9 @@ const NumSlots = 16384
 // has a '{' followed later by a '}' with at least one byte between them,
 // only those bytes are hashed.
 func Slot(key []byte) int {
-	for i, c := range key {
-		if c == '{' {
-			for j := i + 1; j < len(key); j++ {
-				if key[j] == '}' {
-					if j == i+1 {
-						return int(CRC16(key) & (NumSlots - 1))
-					}
-					return int(CRC16(key[i+1:j]) & (NumSlots - 1))
-				}
-			}
-			break
+	if i := bytes.IndexByte(key, '{'); i >= 0 {
+		if j := bytes.IndexByte(key[i+1:], '}'); j > 0 {
+			return int(CRC16(key[i+1:i+1+j]) & (NumSlots - 1))
 		}
 	}
 	return int(CRC16(key) & (NumSlots - 1))
