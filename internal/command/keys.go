@@ -76,6 +76,12 @@ func extractKeys[T keyElem](c *Command, argv [][]byte, dst []T, mk func(int, Key
 		}
 		return dst, nil
 	}
+	return walkKeys(c, argv, dst, mk)
+}
+
+// walkKeys is extractKeys without the shortcuts: the key specs, then the
+// command's key procedure (arity already checked).
+func walkKeys[T keyElem](c *Command, argv [][]byte, dst []T, mk func(int, KeyFlag, []string) T) ([]T, error) {
 	start := len(dst)
 	ok := false
 	if c.useSpec {

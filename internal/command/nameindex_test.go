@@ -67,10 +67,7 @@ func TestKeyShortcutsMatchSpecs(t *testing.T) {
 			for i := range argv {
 				argv[i] = []byte("a")
 			}
-			at1, from1 := c.keyAt1, c.keysFrom1
-			c.keyAt1, c.keysFrom1 = false, false
-			want, werr := c.KeyIndexes(argv, nil)
-			c.keyAt1, c.keysFrom1 = at1, from1
+			want, werr := walkKeys(c, argv, nil, keyIndex)
 			got, gerr := c.KeyIndexes(argv, nil)
 			if werr != gerr || !slices.Equal(got, want) {
 				t.Errorf("%s with %d arguments: shortcut %v %v, spec walk %v %v", c.Name, argc, got, gerr, want, werr)
