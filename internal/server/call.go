@@ -463,12 +463,7 @@ func (s *Server) pauseHolds(cmd *command.Command, m *multiState) bool {
 	}
 	s.pauseMu.Lock()
 	defer s.pauseMu.Unlock()
-	if s.pauseUntil.IsZero() {
-		return false
-	}
-	if !time.Now().Before(s.pauseUntil) {
-		s.pauseUntil = time.Time{}
-		s.pausing.Store(false)
+	if !s.pauseInForce() {
 		return false
 	}
 	flags := cmd.Flags
@@ -477,6 +472,26 @@ func (s *Server) pauseHolds(cmd *command.Command, m *multiState) bool {
 		flags |= m.flags
 	}
 	if s.pauseWrite && flags&(command.FlagWrite|command.FlagMayReplicate) == 0 {
+		return false
+	}
+	return true
+}
+
+// setPauseUntil sets the end of CLIENT PAUSE (zero: none) and the flag
+// commands read instead of pauseMu. s.pauseMu held.
+func (s *Server) setPauseUntil(t time.Time) {
+	s.pauseUntil = t
+	s.pausing.Store(!t.IsZero())
+}
+
+// pauseInForce reports whether CLIENT PAUSE is in force, clearing a pause
+// that has run out. s.pauseMu held.
+func (s *Server) pauseInForce() bool {
+	if s.pauseUntil.IsZero() {
+		return false
+	}
+	if !time.Now().Before(s.pauseUntil) {
+		s.setPauseUntil(time.Time{})
 		return false
 	}
 	return true

@@ -286,18 +286,16 @@ func cmdClientPause(c *client, argv [][]byte) {
 	s := c.s
 	s.pauseMu.Lock()
 	until := time.Now().Add(time.Duration(ms) * time.Millisecond)
-	// A pause never shortens one already in force, and ALL wins over WRITE.
+	// As in Redis 7.0, a pause never shortens one already in force, and
+	// the latest pause's kind holds (WRITE after ALL pauses writes only).
 	if s.pauseUntil.IsZero() || until.After(s.pauseUntil) {
-		s.pauseUntil = until
+		s.setPauseUntil(until)
 	}
-	if s.pauseUntil.IsZero() || !s.pauseWrite || !writeOnly {
-		s.pauseWrite = writeOnly
-	}
+	s.pauseWrite = writeOnly
 	if s.pauseTimer != nil {
 		s.pauseTimer.Stop()
 	}
 	s.pauseTimer = time.AfterFunc(time.Until(s.pauseUntil), s.resumePaused)
-	s.pausing.Store(true)
 	s.pauseMu.Unlock()
 	c.replyOK()
 }
@@ -305,8 +303,7 @@ func cmdClientPause(c *client, argv [][]byte) {
 func cmdClientUnpause(c *client, argv [][]byte) {
 	s := c.s
 	s.pauseMu.Lock()
-	s.pauseUntil = time.Time{}
-	s.pausing.Store(false)
+	s.setPauseUntil(time.Time{})
 	if s.pauseTimer != nil {
 		s.pauseTimer.Stop()
 	}

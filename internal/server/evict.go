@@ -401,7 +401,7 @@ func (s *Server) clientsPaused() bool {
 	}
 	s.pauseMu.Lock()
 	defer s.pauseMu.Unlock()
-	return !s.pauseUntil.IsZero() && time.Now().Before(s.pauseUntil)
+	return s.pauseInForce()
 }
 
 // evictionTimeLimit is how long one call evicts before leaving the rest

@@ -146,11 +146,12 @@ func (l *loop) run(done func()) {
 	// The loop keeps one OS thread for its whole life: unpinned, the
 	// runtime resumed it on whichever thread was free after a yield (or
 	// after an epoll_wait whose P was taken and not free again), often
-	// one that had to be woken or that last ran on the client's core. Pinned, redis-benchmark -P 1 p99
-	// fell from 0.62-0.65 to 0.44-0.53 ms for GET and INCR (two runs of 9
-	// alternated rounds against the unpinned build; SET 0.50 vs 0.55 and
-	// 0.57 vs 0.55), and at -P 16 from 1.14-1.19 to 1.01-1.03 ms, with the
-	// same throughput. The thread ends with the loop.
+	// one that had to be woken or that last ran on the client's core.
+	// Pinned, redis-benchmark -P 1 p99 fell from 0.61-0.65 to 0.44-0.53
+	// ms for GET and INCR (two runs of 9 alternated rounds against the
+	// unpinned build; SET 0.50 vs 0.55 and 0.57 vs 0.55), and at -P 16
+	// from 1.14-1.19 to 1.01-1.03 ms, with the same throughput. The
+	// thread ends with the loop.
 	runtime.LockOSThread()
 	events := make([]unix.EpollEvent, 256)
 	for {

@@ -94,9 +94,9 @@ type Server struct {
 	pauseUntil time.Time
 	pauseWrite bool
 	pauseTimer *time.Timer
-	// pausing is pauseUntil != zero, written under pauseMu: every command
-	// reads it instead of taking pauseMu, a lock both loops would
-	// otherwise write on each command.
+	// pausing is pauseUntil != zero, kept by setPauseUntil under pauseMu:
+	// every command reads it instead of taking pauseMu, a lock both loops
+	// would otherwise write on each command.
 	pausing atomic.Bool
 
 	debugNoActiveExpire atomic.Bool
