@@ -8,11 +8,11 @@ import (
 // Check verifies the tree's invariants: every leaf at the same depth,
 // nodes within their fill bounds (the root excepted), each inner entry's
 // count and greatest element equal to its child's, strict (score, member)
-// order along the leaf chain, both chain directions, first, last and the
-// length. It is O(n), for tests.
+// order along the leaf chain, both chain directions, first, last, the
+// length and the members' bytes. It is O(n), for tests.
 func (t *Tree) Check() error {
 	var leaves []*leaf
-	inners := 0
+	inners, memberBytes := 0, 0
 	var walk func(p unsafe.Pointer, h int, root bool) (size int, maxS float64, maxM string, err error)
 	walk = func(p unsafe.Pointer, h int, root bool) (int, float64, string, error) {
 		if h == 0 {
@@ -21,6 +21,9 @@ func (t *Tree) Check() error {
 				return 0, 0, "", fmt.Errorf("leaf of %d elements", l.n)
 			}
 			leaves = append(leaves, l)
+			for _, m := range l.members[:l.n] {
+				memberBytes += len(m)
+			}
 			if l.n == 0 {
 				return 0, 0, "", nil
 			}
@@ -56,6 +59,9 @@ func (t *Tree) Check() error {
 	}
 	if size != t.length {
 		return fmt.Errorf("length %d, tree holds %d", t.length, size)
+	}
+	if memberBytes != t.memberBytes {
+		return fmt.Errorf("members hold %d bytes, %d counted", memberBytes, t.memberBytes)
 	}
 	if len(leaves) != t.leaves || inners != t.inners {
 		return fmt.Errorf("%d leaves and %d inner nodes counted, %d and %d found", t.leaves, t.inners, len(leaves), inners)

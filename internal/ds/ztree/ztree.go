@@ -43,6 +43,10 @@ type Tree struct {
 	first, last *leaf
 	leaves      int // for MemoryUsage
 	inners      int
+	// memberBytes is the members' total length, kept per insert and
+	// removal so that MemoryUsage (MEMORY USAGE, eviction's accounting of
+	// a sorted set it drops) needs no walk over every member.
+	memberBytes int
 }
 
 // New returns an empty tree.
@@ -225,6 +229,7 @@ func (t *Tree) Insert(score float64, member string) {
 		t.height++
 	}
 	t.length++
+	t.memberBytes += len(member)
 }
 
 // InsertBytes is Insert of a member given as bytes the caller may reuse.
@@ -327,17 +332,19 @@ func (t *Tree) splitInner(in *inner, at int, leafKids bool) *inner {
 
 // Delete removes (score, member); it reports whether it was found.
 func (t *Tree) Delete(score float64, member string) bool {
-	found, _, _ := t.del(t.root, t.height, score, member, math.NaN())
+	found, _, own := t.del(t.root, t.height, score, member, math.NaN())
 	if found {
-		t.removed()
+		t.removed(own)
 	}
 	return found
 }
 
-// removed is what follows the deletion of an element: the length, and a
-// root left with one child gives way to it.
-func (t *Tree) removed() {
+// removed is what follows the deletion of the element whose member was m:
+// the length and member bytes, and a root left with one child gives way
+// to it.
+func (t *Tree) removed(m string) {
 	t.length--
+	t.memberBytes -= len(m)
 	for t.height > 0 && (*inner)(t.root).n == 1 {
 		t.root = (*inner)(t.root).kids[0]
 		t.height--
@@ -484,7 +491,7 @@ func (t *Tree) Update(score float64, member string, newScore float64) bool {
 		return false
 	}
 	if !inPlace {
-		t.removed()
+		t.removed(own)
 		t.Insert(newScore, own)
 	}
 	return true
@@ -576,9 +583,5 @@ func (t *Tree) FirstFrom(score float64) Pos {
 
 // MemoryUsage estimates the bytes the tree holds: its nodes and members.
 func (t *Tree) MemoryUsage() int {
-	n := t.leaves*int(unsafe.Sizeof(leaf{})) + t.inners*int(unsafe.Sizeof(inner{}))
-	for p := t.First(); p.Valid(); p = p.Next() {
-		n += len(p.Member())
-	}
-	return n
+	return t.leaves*int(unsafe.Sizeof(leaf{})) + t.inners*int(unsafe.Sizeof(inner{})) + t.memberBytes
 }
