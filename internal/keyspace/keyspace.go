@@ -212,8 +212,8 @@ const lockSpins = 2000
 // is held for a command's length (a few hundred ns), while sync.Mutex
 // spins only briefly before it parks the waiter, and waking a parked
 // goroutine takes microseconds: on two cores with 16 shards a contended
-// acquisition took 1.1 us on average that way (BenchmarkLockContention),
-// 0.2 us spinning first. Spinning is pointless with one P, where the
+// acquisition took 0.6-1.1 us on average that way, 0.2-0.35 us spinning
+// first (BenchmarkLockContention). Spinning is pointless with one P, where the
 // holder cannot run meanwhile (spin is false then); the waiter queues
 // there at once, and anywhere after lockSpins failed tries (a script or
 // KEYS can hold a shard for long).
