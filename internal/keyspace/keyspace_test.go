@@ -169,13 +169,7 @@ func benchParallelStripedMap(b *testing.B) {
 	var id atomic.Int64
 	b.RunParallel(func(pb *testing.PB) {
 		w := int(id.Add(1))
-		wk := &benchWorker{}
-		for i := 0; i < 10000; i++ {
-			wk.keys = append(wk.keys, []byte(fmt.Sprintf("w%d:key:%07d", w, i)))
-		}
-		rand.New(rand.NewPCG(uint64(w), 1)).Shuffle(len(wk.keys), func(i, j int) {
-			wk.keys[i], wk.keys[j] = wk.keys[j], wk.keys[i]
-		})
+		wk := newBenchWorker(w, 10000, nil)
 		for i := 0; pb.Next(); i++ {
 			key := wk.keys[i%len(wk.keys)]
 			st := &stripes[Slot(key)&15]
@@ -234,6 +228,25 @@ type benchWorker struct {
 	_    [64]byte
 }
 
+// newBenchWorker makes worker w's state: n keys "w<w>:key:<i>" (those keep
+// accepts, or all when keep is nil), visited in the worker's own random
+// order. CRC16 is linear: two workers stepping through w1:key:N and
+// w2:key:N in step hit shards a fixed XOR apart, and a run measured
+// whichever phase the two happened to fall into (100 or 180 ns per op).
+func newBenchWorker(w, n int, keep func(key []byte) bool) *benchWorker {
+	wk := &benchWorker{}
+	for i := 0; len(wk.keys) < n; i++ {
+		k := []byte(fmt.Sprintf("w%d:key:%07d", w, i))
+		if keep == nil || keep(k) {
+			wk.keys = append(wk.keys, k)
+		}
+	}
+	rand.New(rand.NewPCG(uint64(w), 1)).Shuffle(len(wk.keys), func(i, j int) {
+		wk.keys[i], wk.keys[j] = wk.keys[j], wk.keys[i]
+	})
+	return wk
+}
+
 func benchParallelSetGet(b *testing.B, keys int, ownShards bool) {
 	ks := New(Options{})
 	val := make([]byte, 64)
@@ -241,20 +254,11 @@ func benchParallelSetGet(b *testing.B, keys int, ownShards bool) {
 	workers := runtime.GOMAXPROCS(0)
 	b.RunParallel(func(pb *testing.PB) {
 		w := int(id.Add(1))
-		wk := &benchWorker{}
-		for i := 0; len(wk.keys) < keys; i++ {
-			k := []byte(fmt.Sprintf("w%d:key:%07d", w, i))
-			if !ownShards || ks.ShardOf(k)%workers == w%workers {
-				wk.keys = append(wk.keys, k)
-			}
+		var keep func([]byte) bool
+		if ownShards {
+			keep = func(k []byte) bool { return ks.ShardOf(k)%workers == w%workers }
 		}
-		// Each worker visits its keys in its own random order: CRC16 is
-		// linear, so two workers stepping through w1:key:N and w2:key:N in
-		// step hit shards a fixed XOR apart, and the run measured whichever
-		// phase the two happened to fall into (100 or 180 ns per op).
-		rand.New(rand.NewPCG(uint64(w), 1)).Shuffle(len(wk.keys), func(i, j int) {
-			wk.keys[i], wk.keys[j] = wk.keys[j], wk.keys[i]
-		})
+		wk := newBenchWorker(w, keys, keep)
 		tx := &wk.tx
 		// The server reads the clock once per batch of commands and passes
 		// the shard it computed for locking; do the same here.
@@ -388,13 +392,7 @@ func BenchmarkLockContention(b *testing.B) {
 	var id, waits, waitNs, total atomic.Int64
 	b.RunParallel(func(pb *testing.PB) {
 		w := int(id.Add(1))
-		wk := &benchWorker{}
-		for i := 0; i < 10000; i++ {
-			wk.keys = append(wk.keys, []byte(fmt.Sprintf("w%d:key:%07d", w, i)))
-		}
-		rand.New(rand.NewPCG(uint64(w), 1)).Shuffle(len(wk.keys), func(i, j int) {
-			wk.keys[i], wk.keys[j] = wk.keys[j], wk.keys[i]
-		})
+		wk := newBenchWorker(w, 10000, nil)
 		tx := &wk.tx
 		now := time.Now()
 		var n, nw, ns int64
