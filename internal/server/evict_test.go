@@ -107,7 +107,7 @@ func lowerLimit(t *testing.T, c *servertest.Conn, by int64) {
 // TestEvictionPolicies fills two classes of keys, "a" (what the policy
 // should evict first: older, less used, nearer expiry) and "b", plus, for
 // the volatile policies, persistent keys "p", then lowers maxmemory by
-// about a fifth of the data and checks what went.
+// about a tenth of the data and checks what went.
 func TestEvictionPolicies(t *testing.T) {
 	const n = 2000
 	for _, tc := range []struct {
@@ -148,7 +148,13 @@ func TestEvictionPolicies(t *testing.T) {
 				}
 				pipeline(t, c, gets)
 			}
-			lowerLimit(t, c, n*1000/5)
+			// A tenth of the data: the server shares this process's heap
+			// with the test, so used_memory moves with the test's own
+			// garbage and eviction overshoots by up to about 2x (900 to
+			// 1,950 keys went for a fifth); a fifth left so little room that
+			// an overshoot now and then took every "a" key and then "b"
+			// keys (1 run in about 50).
+			lowerLimit(t, c, n*1000/10)
 			settle(t, c)
 			// Counting the survivors reads them, which makes the "a" keys
 			// as recent as the "b" keys; an eviction during the count
@@ -162,7 +168,7 @@ func TestEvictionPolicies(t *testing.T) {
 			goneB := n - evictSurvivors(t, c, "b", n)
 			t.Logf("evicted %d: a %d, b %d", evicted, goneA, goneB)
 			if goneA+goneB < n/10 {
-				t.Fatalf("%d keys gone, want a fifth of the data", goneA+goneB)
+				t.Fatalf("%d keys gone, want about a tenth of the data", goneA+goneB)
 			}
 			if volatile {
 				if got := evictSurvivors(t, c, "p", n); got != n {
@@ -172,7 +178,8 @@ func TestEvictionPolicies(t *testing.T) {
 			if int64(goneA+goneB) > evicted {
 				t.Errorf("evicted_keys %d, keys gone %d", evicted, goneA+goneB)
 			}
-			if tc.prefers && goneA < 3*goneB {
+			// "a" first: "b" keys may go once (nearly) every "a" key has.
+			if tc.prefers && goneA < 3*goneB && goneA < n*9/10 {
 				t.Errorf("%s evicted %d keys that should go first and %d that should stay", tc.policy, goneA, goneB)
 			}
 			if !tc.prefers && (goneA == 0 || goneB == 0) {
