@@ -85,6 +85,8 @@ type EvictPool struct {
 	cursor int // next shard to sample
 	dbNext int // next database of the random policies
 	rnd    func(n uint64) uint64
+	// sampled holds a table's sample while populate scores it (reused).
+	sampled []kvtable.Entry
 }
 
 // NewEvictPool returns an empty pool.
@@ -160,19 +162,26 @@ func (ks *Keyspace) populate(p *EvictPool, i int, policy EvictPolicy, samples in
 	seen := 0
 	sh.mu.Lock()
 	now := ks.clock.NowMs()
+	// The sample is taken first and scored after: each sampled record is
+	// a cache miss on a big table, and a sampling loop that does nothing
+	// else lets the processor have several in flight, where scoring and
+	// inserting between them would hold each one up.
+	collect := func(e kvtable.Entry) { p.sampled = append(p.sampled, e) }
 	for db, tb := range sh.tables {
-		add := func(e kvtable.Entry) {
-			seen++
-			p.insert(ks.score(e, policy, now), i, db, e.Key())
-		}
+		p.sampled = p.sampled[:0]
 		if policy.Volatile() {
 			if tb.VolatileLen() > 0 {
-				tb.SampleVolatile(samples, p.rnd, add)
+				tb.SampleVolatile(samples, p.rnd, collect)
 			}
-			continue
+		} else {
+			tb.SampleSome(samples, p.rnd, collect)
 		}
-		tb.SampleSome(samples, p.rnd, add)
+		for _, e := range p.sampled {
+			p.insert(ks.score(e, policy, now), i, db, e.Key())
+		}
+		seen += len(p.sampled)
 	}
+	clear(p.sampled[:cap(p.sampled)]) // the entries alias table memory
 	sh.mu.Unlock()
 	return seen
 }
