@@ -216,6 +216,7 @@ func NewWithOptions(cfg *config.Config, opts Options) *Server {
 		OnExpire:  s.onExpire,
 		OnNew:     s.onNewKey,
 		OnMiss:    s.onKeyMiss,
+		Loops:     s.eventLoops(),
 	})
 	s.scripts = newScriptEngine()
 	s.handlers = make([]*handler, s.table.NumIDs())
