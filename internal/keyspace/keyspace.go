@@ -170,10 +170,7 @@ func New(o Options) *Keyspace {
 		o.Clock = WallClock{}
 	}
 	_, wall := o.Clock.(WallClock)
-	ks := &Keyspace{shards: make([]shard, o.Shards), mask: uint32(o.Shards - 1), dbs: o.Databases, clock: o.Clock, wall: wall, onExpire: o.OnExpire, onNew: o.OnNew, onMiss: o.OnMiss}
-	if procs := runtime.GOMAXPROCS(0); procs > 1 && (o.Loops == 0 || o.Loops < procs) {
-		ks.spin = true
-	}
+	ks := &Keyspace{shards: make([]shard, o.Shards), mask: uint32(o.Shards - 1), dbs: o.Databases, clock: o.Clock, wall: wall, onExpire: o.OnExpire, onNew: o.OnNew, onMiss: o.OnMiss, spin: max(o.Loops, 1) < runtime.GOMAXPROCS(0)}
 	for i := range ks.shards {
 		ks.shards[i].tables = make([]*kvtable.Table, o.Databases)
 		ks.shards[i].seen = make([]int64, o.Databases)

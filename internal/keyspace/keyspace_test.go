@@ -336,17 +336,25 @@ func TestShardLockExclusion(t *testing.T) {
 		ks.spin = spin
 		counts := make([]int, ks.NumShards())
 		const workers, rounds = 4, 3000
+		masks := make([][]uint64, workers)
+		want := 0
+		for w := range masks {
+			r := rand.New(rand.NewPCG(uint64(w), 7))
+			for i := 0; i < rounds; i++ {
+				mask := r.Uint64() & ks.AllShards()
+				if w == 0 && i%500 == 0 {
+					mask = ks.AllShards()
+				}
+				masks[w] = append(masks[w], mask)
+				want += bits.OnesCount64(mask)
+			}
+		}
 		var wg sync.WaitGroup
-		for w := 0; w < workers; w++ {
+		for w := range masks {
 			wg.Add(1)
 			go func(w int) {
 				defer wg.Done()
-				r := rand.New(rand.NewPCG(uint64(w), 7))
-				for i := 0; i < rounds; i++ {
-					mask := r.Uint64() & ks.AllShards()
-					if w == 0 && i%500 == 0 {
-						mask = ks.AllShards()
-					}
+				for _, mask := range masks[w] {
 					ks.Lock(mask)
 					for m := mask; m != 0; m &= m - 1 {
 						counts[bits.TrailingZeros64(m)]++
@@ -362,18 +370,6 @@ func TestShardLockExclusion(t *testing.T) {
 		total := 0
 		for _, c := range counts {
 			total += c
-		}
-		// Recount what the workers added, from the same random streams.
-		want := 0
-		for w := 0; w < workers; w++ {
-			r := rand.New(rand.NewPCG(uint64(w), 7))
-			for i := 0; i < rounds; i++ {
-				mask := r.Uint64() & ks.AllShards()
-				if w == 0 && i%500 == 0 {
-					mask = ks.AllShards()
-				}
-				want += bits.OnesCount64(mask)
-			}
 		}
 		if total != want {
 			t.Fatalf("spin=%v: counted %d shard holds, want %d", spin, total, want)
