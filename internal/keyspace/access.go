@@ -3,6 +3,8 @@ package keyspace
 import (
 	"math/rand/v2"
 	"sync/atomic"
+
+	"github.com/taconite/taconite/internal/ds/kvtable"
 )
 
 // Access clocks, kept in each record's 32-bit access field and reported by
@@ -11,6 +13,11 @@ import (
 // of the last access. Under an LFU policy it is Redis's pair: the minute of
 // the last decrement in the high 16 bits and a logarithmic access counter
 // in the low 8.
+
+// lruClock is the LRU access field for an access at nowMs: the Unix
+// second, modulo 2^31, since the field's top bit is the record lock
+// (kvtable.AccessLockBit). IdleSeconds undoes the wrap.
+func lruClock(nowMs int64) uint32 { return uint32(nowMs/1000) &^ kvtable.AccessLockBit }
 
 // lfuInit is the counter a new key starts with, so it is not evicted
 // before it had a chance to be used.
@@ -43,13 +50,13 @@ func (ks *Keyspace) initialAccess(nowMs int64) (uint32, bool) {
 	if ks.access.lfu.Load() {
 		return minutes(nowMs)<<8 | lfuInit, true
 	}
-	return uint32(nowMs / 1000), false
+	return lruClock(nowMs), false
 }
 
 // touched is the access field after an access at nowMs.
 func (ks *Keyspace) touched(old uint32, nowMs int64) uint32 {
 	if !ks.access.lfu.Load() {
-		return uint32(nowMs / 1000)
+		return lruClock(nowMs)
 	}
 	counter := ks.LFUCounter(old, nowMs)
 	if counter < 255 {
@@ -89,8 +96,10 @@ func (ks *Keyspace) LFUCounter(field uint32, nowMs int64) int {
 
 // IdleSeconds is OBJECT IDLETIME for an access field under LRU clocks.
 func IdleSeconds(field uint32, nowMs int64) int64 {
-	idle := nowMs/1000 - int64(field)
-	if idle < 0 {
+	// Modulo 2^31 (see lruClock); a field set a little ahead of now (a
+	// RESTORE racing the clock) reads as idle 0.
+	idle := int64((lruClock(nowMs) - field) &^ kvtable.AccessLockBit)
+	if idle >= 1<<30 {
 		return 0
 	}
 	return idle
@@ -110,5 +119,5 @@ func (ks *Keyspace) RestoredAccess(idle, freq, nowMs int64) (field uint32, ok bo
 	if idle < 0 {
 		return 0, false
 	}
-	return uint32(max(nowMs/1000-idle, 0)), true
+	return uint32(max(nowMs/1000-idle, 0)) &^ kvtable.AccessLockBit, true
 }

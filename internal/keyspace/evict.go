@@ -152,7 +152,8 @@ func (ks *Keyspace) score(e kvtable.Entry, policy EvictPolicy, nowMs int64) uint
 	case VolatileTTL:
 		return math.MaxUint64 - uint64(e.ExpireAt())
 	}
-	return uint64(math.MaxUint32 - e.Access())
+	// The access second, unwrapped (see lruClock).
+	return uint64(math.MaxInt64 - (nowMs/1000 - IdleSeconds(e.Access(), nowMs)))
 }
 
 // populate samples up to samples keys of every database of shard i into
@@ -160,7 +161,7 @@ func (ks *Keyspace) score(e kvtable.Entry, policy EvictPolicy, nowMs int64) uint
 func (ks *Keyspace) populate(p *EvictPool, i int, policy EvictPolicy, samples int) int {
 	sh := &ks.shards[i]
 	seen := 0
-	sh.mu.Lock()
+	ks.lockShard(i)
 	now := ks.clock.NowMs()
 	// The sample is taken first and scored after: each sampled record is
 	// a cache miss on a big table, and a sampling loop that does nothing
@@ -182,7 +183,7 @@ func (ks *Keyspace) populate(p *EvictPool, i int, policy EvictPolicy, samples in
 		seen += len(p.sampled)
 	}
 	clear(p.sampled[:cap(p.sampled)]) // the entries alias table memory
-	sh.mu.Unlock()
+	ks.unlockShard(i)
 	return seen
 }
 
@@ -234,7 +235,7 @@ func (ks *Keyspace) evictRandom(p *EvictPool, volatile bool, h *EvictHooks) (int
 		i := p.cursor
 		p.cursor = (i + 1) % len(ks.shards)
 		sh := &ks.shards[i]
-		sh.mu.Lock()
+		ks.lockShard(i)
 		for d := 0; d < ks.dbs; d++ {
 			db := (p.dbNext + d) % ks.dbs
 			tb := sh.tables[db]
@@ -253,10 +254,10 @@ func (ks *Keyspace) evictRandom(p *EvictPool, volatile bool, h *EvictHooks) (int
 			p.ents[p.n].key = key
 			p.dbNext = db + 1
 			freed := ks.evictLocked(sh, i, db, tb, e, key, h)
-			sh.mu.Unlock()
+			ks.unlockShard(i)
 			return freed, true
 		}
-		sh.mu.Unlock()
+		ks.unlockShard(i)
 	}
 	return 0, false
 }
@@ -265,15 +266,15 @@ func (ks *Keyspace) evictRandom(p *EvictPool, volatile bool, h *EvictHooks) (int
 // (and still has a TTL, for a volatile policy).
 func (ks *Keyspace) evictKey(i, db int, key []byte, volatile bool, h *EvictHooks) (int64, bool) {
 	sh := &ks.shards[i]
-	sh.mu.Lock()
+	ks.lockShard(i)
 	tb := sh.tables[db]
 	e, ok := tb.Get(key)
 	if !ok || (volatile && e.ExpireAt() == 0) {
-		sh.mu.Unlock()
+		ks.unlockShard(i)
 		return 0, false
 	}
 	freed := ks.evictLocked(sh, i, db, tb, e, key, h)
-	sh.mu.Unlock()
+	ks.unlockShard(i)
 	return freed, true
 }
 

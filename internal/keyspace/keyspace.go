@@ -101,6 +101,10 @@ type Options struct {
 	// 4 on two cores and one hot key, spinning or not measured the same,
 	// 0.91-1.16M INCR/s; the rule is for bigger machines.)
 	Loops int
+	// Lanes is how many goroutines may take shards in shared mode (see
+	// shared.go), each with its own lane number: the server's event
+	// loops when there are two or more. 0: none may.
+	Lanes int
 }
 
 // Keyspace is all databases of one server.
@@ -131,12 +135,17 @@ type Keyspace struct {
 	// spin: a contended shard lock is worth spinning for (see
 	// lockContended and Options.Loops).
 	spin bool
+	// lanes are the shared-mode lanes (Options.Lanes; see shared.go).
+	lanes []laneState
 }
 
 // shard is one lock domain: the slice of every database whose keys hash to
 // it. All fields are guarded by mu.
 type shard struct {
-	mu     sync.Mutex
+	mu sync.Mutex
+	// excl is 1 while an exclusive holder has mu (see shared.go); next
+	// to mu, which such a holder writes anyway.
+	excl   atomic.Uint32
 	tables []*kvtable.Table
 	stats  Stats
 	// seen is each table's DataBytes when last accounted; pend is the
@@ -171,6 +180,9 @@ func New(o Options) *Keyspace {
 	}
 	_, wall := o.Clock.(WallClock)
 	ks := &Keyspace{shards: make([]shard, o.Shards), mask: uint32(o.Shards - 1), dbs: o.Databases, clock: o.Clock, wall: wall, onExpire: o.OnExpire, onNew: o.OnNew, onMiss: o.OnMiss, spin: max(o.Loops, 1) < runtime.GOMAXPROCS(0)}
+	if o.Lanes > 0 {
+		ks.lanes = make([]laneState, o.Lanes)
+	}
 	for i := range ks.shards {
 		ks.shards[i].tables = make([]*kvtable.Table, o.Databases)
 		ks.shards[i].seen = make([]int64, o.Databases)
@@ -205,12 +217,7 @@ func (ks *Keyspace) AllShards() uint64 {
 // the keyspace (see docs/locking.md).
 func (ks *Keyspace) Lock(mask uint64) {
 	for m := mask; m != 0; m &= m - 1 {
-		mu := &ks.shards[bits.TrailingZeros64(m)].mu
-		if !ks.spin {
-			mu.Lock()
-		} else if !mu.TryLock() {
-			lockContended(mu)
-		}
+		ks.lockShard(bits.TrailingZeros64(m))
 	}
 }
 
@@ -242,7 +249,7 @@ func lockContended(mu *sync.Mutex) {
 func (ks *Keyspace) TryLock(mask uint64) bool {
 	for m := mask; m != 0; m &= m - 1 {
 		i := bits.TrailingZeros64(m)
-		if !ks.shards[i].mu.TryLock() {
+		if !ks.tryLockShard(i) {
 			ks.Unlock(mask & (1<<uint(i) - 1))
 			return false
 		}
@@ -253,7 +260,7 @@ func (ks *Keyspace) TryLock(mask uint64) bool {
 // Unlock releases the shards in mask.
 func (ks *Keyspace) Unlock(mask uint64) {
 	for m := mask; m != 0; m &= m - 1 {
-		ks.shards[bits.TrailingZeros64(m)].mu.Unlock()
+		ks.unlockShard(bits.TrailingZeros64(m))
 	}
 }
 
@@ -288,13 +295,17 @@ func (ks *Keyspace) Totals() Stats {
 	var s Stats
 	for i := range ks.shards {
 		sh := &ks.shards[i]
-		sh.mu.Lock()
+		ks.lockShard(i)
 		s.ExpiredKeys += sh.stats.ExpiredKeys
 		s.KeyspaceHits += sh.stats.KeyspaceHits
 		s.KeyspaceMiss += sh.stats.KeyspaceMiss
 		s.ExpiredStale += sh.stats.ExpiredStale
 		s.EvictedKeys += sh.stats.EvictedKeys
-		sh.mu.Unlock()
+		ks.unlockShard(i)
+	}
+	for l := range ks.lanes {
+		s.KeyspaceHits += ks.lanes[l].hits.Load()
+		s.KeyspaceMiss += ks.lanes[l].misses.Load()
 	}
 	return s
 }
@@ -303,9 +314,13 @@ func (ks *Keyspace) Totals() Stats {
 func (ks *Keyspace) ResetStats() {
 	for i := range ks.shards {
 		sh := &ks.shards[i]
-		sh.mu.Lock()
+		ks.lockShard(i)
 		sh.stats = Stats{}
-		sh.mu.Unlock()
+		ks.unlockShard(i)
+	}
+	for l := range ks.lanes {
+		ks.lanes[l].hits.Store(0)
+		ks.lanes[l].misses.Store(0)
 	}
 }
 
@@ -320,12 +335,12 @@ func (ks *Keyspace) Info() []DBInfo {
 	out := make([]DBInfo, ks.dbs)
 	for i := range ks.shards {
 		sh := &ks.shards[i]
-		sh.mu.Lock()
+		ks.lockShard(i)
 		for d, t := range sh.tables {
 			out[d].Keys += t.Len()
 			out[d].Expires += t.VolatileLen()
 		}
-		sh.mu.Unlock()
+		ks.unlockShard(i)
 	}
 	return out
 }
@@ -376,14 +391,14 @@ func (ks *Keyspace) SetAccounting(on bool) {
 func (ks *Keyspace) Reaccount() {
 	for i := range ks.shards {
 		sh := &ks.shards[i]
-		if !sh.mu.TryLock() {
+		if !ks.tryLockShard(i) {
 			continue
 		}
 		for db, tb := range sh.tables {
 			ks.account(sh, db, tb)
 		}
 		ks.flushAccount(sh)
-		sh.mu.Unlock()
+		ks.unlockShard(i)
 	}
 }
 

@@ -142,9 +142,10 @@ func TestActiveExpire(t *testing.T) {
 // where each core owns a set of shards: the difference is what handing
 // shard locks and records between cores costs.
 func BenchmarkParallelSetGet(b *testing.B) {
-	b.Run("cached", func(b *testing.B) { benchParallelSetGet(b, 10000, false) })
-	b.Run("100k", func(b *testing.B) { benchParallelSetGet(b, 100000, false) })
-	b.Run("ownshards", func(b *testing.B) { benchParallelSetGet(b, 10000, true) })
+	b.Run("cached", func(b *testing.B) { benchParallelSetGet(b, 10000, false, true) })
+	b.Run("100k", func(b *testing.B) { benchParallelSetGet(b, 100000, false, true) })
+	b.Run("ownshards", func(b *testing.B) { benchParallelSetGet(b, 10000, true, true) })
+	b.Run("exclusive", func(b *testing.B) { benchParallelSetGet(b, 10000, false, false) })
 	b.Run("control", benchParallelControl)
 	b.Run("stripedmap", benchParallelStripedMap)
 }
@@ -247,22 +248,31 @@ func newBenchWorker(w, n int, keep func(key []byte) bool) *benchWorker {
 	return wk
 }
 
-func benchParallelSetGet(b *testing.B, keys int, ownShards bool) {
-	ks := New(Options{})
+func benchParallelSetGet(b *testing.B, keys int, ownShards, shared bool) {
+	workers := runtime.GOMAXPROCS(0)
+	// Each worker is a lane, as each event loop is in the server, so SET
+	// and GET take their shard in shared mode (at one CPU too: the same
+	// code at both counts). Without lanes every command takes its shard
+	// exclusively.
+	o := Options{}
+	if shared {
+		o.Lanes = workers
+	}
+	ks := New(o)
 	val := make([]byte, 64)
 	var id atomic.Int64
-	workers := runtime.GOMAXPROCS(0)
 	b.RunParallel(func(pb *testing.PB) {
 		w := int(id.Add(1))
+		lane := (w - 1) % workers
 		var keep func([]byte) bool
 		if ownShards {
 			keep = func(k []byte) bool { return ks.ShardOf(k)%workers == w%workers }
 		}
 		wk := newBenchWorker(w, keys, keep)
 		tx := &wk.tx
-		// The server reads the clock once per batch of commands and passes
-		// the shard it computed for locking; do the same here.
-		now := time.Now()
+		// The server reads the clock once per batch of commands and
+		// computes each command's shard for locking; do the same here.
+		nowMs := time.Now().UnixMilli()
 		i := 0
 		for pb.Next() {
 			key := wk.keys[i]
@@ -270,17 +280,52 @@ func benchParallelSetGet(b *testing.B, keys int, ownShards bool) {
 				i = 0
 			}
 			shard := ks.ShardOf(key)
-			mask := uint64(1) << uint(shard)
-			ks.Lock(mask)
-			ks.Begin(tx, 0, mask, now)
-			tx.HintShard(key, shard)
-			tx.SetString(key, val, 0)
-			if _, ok := tx.Get(key); !ok {
+			if !benchSetShared(ks, tx, lane, shard, key, val, nowMs) {
+				mask := uint64(1) << uint(shard)
+				ks.Lock(mask)
+				ks.BeginAt(tx, 0, mask, nowMs)
+				tx.HintShard(key, shard)
+				tx.SetString(key, val, 0)
+				ks.Unlock(mask)
+			}
+			if !benchGetShared(ks, tx, lane, shard, key, nowMs) {
 				b.Fatal("lost key")
 			}
-			ks.Unlock(mask)
 		}
 	})
+}
+
+// benchSetShared is a server's plain SET in shared mode: false when it
+// must run exclusively (a new key, here).
+func benchSetShared(ks *Keyspace, tx *Tx, lane, shard int, key, val []byte, nowMs int64) bool {
+	if !ks.LockShared(lane, shard) {
+		return false
+	}
+	ks.BeginShared(tx, lane, 0, shard, nowMs)
+	ok := tx.SetStringShared(key, val)
+	ks.UnlockShared(tx)
+	return ok
+}
+
+// benchGetShared is a GET, in shared mode when it can be: false if the
+// key is missing.
+func benchGetShared(ks *Keyspace, tx *Tx, lane, shard int, key []byte, nowMs int64) bool {
+	if ks.LockShared(lane, shard) {
+		ks.BeginShared(tx, lane, 0, shard, nowMs)
+		e, found, retry := tx.GetShared(key)
+		if !retry {
+			ok := found && len(e.Bytes()) == 64
+			ks.UnlockShared(tx)
+			return ok
+		}
+		ks.UnlockShared(tx)
+	}
+	mask := uint64(1) << uint(shard)
+	ks.Lock(mask)
+	ks.BeginAt(tx, 0, mask, nowMs)
+	_, ok := tx.Get(key)
+	ks.Unlock(mask)
+	return ok
 }
 
 // CRC16 folds eight bytes at a time; it must equal the bit-by-bit

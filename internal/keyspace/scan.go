@@ -106,7 +106,7 @@ func (ks *Keyspace) ActiveExpire(budget time.Duration, rnd func(n uint64) uint64
 		i := (first + n) % len(ks.shards)
 		ks.expireCursor.Store(uint32((i + 1) % len(ks.shards)))
 		sh := &ks.shards[i]
-		sh.mu.Lock()
+		ks.lockShard(i)
 		locked := time.Now()
 		now := ks.clock.NowMs()
 		for db, tb := range sh.tables {
@@ -142,7 +142,7 @@ func (ks *Keyspace) ActiveExpire(budget time.Duration, rnd func(n uint64) uint64
 		}
 		// The total is exact once a cycle, whatever the batching.
 		ks.flushAccount(sh)
-		sh.mu.Unlock()
+		ks.unlockShard(i)
 		t := time.Now()
 		held += t.Sub(locked)
 		if t.After(deadline) {

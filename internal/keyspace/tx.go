@@ -30,6 +30,12 @@ type Tx struct {
 	lastKey   *byte
 	lastLen   int
 	lastShard int
+	// Shared mode (see shared.go): the lane, and the record the command
+	// locked with the access clock UnlockShared will store.
+	shared     bool
+	lane       int
+	held       kvtable.Entry
+	heldAccess uint32
 	// NoTouch: reads leave access clocks alone (CLIENT NO-TOUCH, OBJECT).
 	NoTouch bool
 	// Ready lists the list, sorted set and stream keys this command
@@ -51,6 +57,9 @@ func (t *Tx) HintShard(key []byte, shard int) {
 
 // table returns key's table in database db, checking its shard is held.
 func (t *Tx) table(db int, key []byte) (*shard, *kvtable.Table) {
+	if t.shared {
+		panic("keyspace: exclusive access in a shared-mode command")
+	}
 	var i int
 	if p := unsafe.SliceData(key); p != nil && p == t.lastKey && len(key) == t.lastLen {
 		i = t.lastShard

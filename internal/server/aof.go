@@ -145,7 +145,7 @@ func (s *Server) loadAOF(fs aof.FS, dir, name string) error {
 func (s *Server) replayClient() *client {
 	// Its own loop state (never run): the event loops serve clients while
 	// the file loads.
-	l := &loop{s: s, clients: map[int]*client{}, listenFD: map[int]bool{}}
+	l := &loop{s: s, lane: -1, clients: map[int]*client{}, listenFD: map[int]bool{}}
 	l.stats.cmd = make([]cmdStat, s.table.NumIDs())
 	c := &client{s: s, id: -1, fd: -1, loop: l, proto: 2, authed: true, created: time.Now(), keyIdx: make([]int, 0, 16)}
 	c.multiShared.Store(-1)

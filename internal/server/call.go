@@ -18,6 +18,10 @@ import (
 type handler struct {
 	name string // full name: "get", "config|get"
 	fn   func(c *client, argv [][]byte)
+	// shared, when set, runs the command with its one key's shard taken
+	// in shared mode (see execShared); it returns false, having done
+	// nothing, when the command must run exclusively through fn instead.
+	shared func(c *client, argv [][]byte) bool
 	// lockAll: the command sees the whole keyspace (KEYS, SCAN, FLUSHDB…)
 	// and takes every shard lock instead of those of its keys.
 	lockAll bool
@@ -238,6 +242,12 @@ func (s *Server) exec(c *client, h *handler, argv [][]byte, mask uint64, hint in
 		}
 		return
 	}
+	if h.shared != nil && hint >= 0 && c.loop.lane >= 0 {
+		shard := bits.TrailingZeros64(mask)
+		if s.ks.LockShared(c.loop.lane, shard) && s.execShared(c, h, argv, hint, shard, nowMs) {
+			return
+		}
+	}
 	if !s.lockFor(c, h, mask) {
 		return
 	}
@@ -271,6 +281,38 @@ func (s *Server) exec(c *client, h *handler, argv [][]byte, mask uint64, hint in
 	if mon && feedsMonitorAfter(h.cmd) && h.cmd.Name != "exec" {
 		s.feedMonitors(c, c.raddr, h.cmd, argv)
 	}
+}
+
+// execShared runs a one-key command in shared mode (keyspace/shared.go):
+// the key's shard is taken that way already; execShared gives it back.
+// It reports false, having changed nothing, when the command must run
+// exclusively: when h.shared says so, and whenever something must hear
+// of the command while it holds its key, which shared mode does not
+// order (WATCH, client tracking, keyspace events, MONITOR). Those are
+// checked once the shard is taken: whoever turned one on under the
+// shard's exclusive lock is then visible here.
+func (s *Server) execShared(c *client, h *handler, argv [][]byte, hint, shard int, nowMs int64) (done bool) {
+	s.ks.BeginShared(&c.tx, c.loop.lane, c.db, shard, nowMs)
+	if s.watches.n.Load() != 0 || s.tracking.clients.Load() != 0 || s.notifyFlags.Load() != 0 || s.monitorCount.Load() != 0 {
+		s.ks.UnlockShared(&c.tx)
+		return false
+	}
+	defer func() {
+		s.ks.UnlockShared(&c.tx)
+		if r := recover(); r != nil {
+			done = true
+			s.stats.unexpectedError.Add(1)
+			s.log.Warningf("Panic in command '%s': %v\n%s", h.name, r, debug.Stack())
+			c.replyError(fmt.Sprintf("ERR internal error in '%s'", h.name))
+		}
+	}()
+	c.tx.HintShard(argv[hint], shard)
+	before, outBefore := c.dirtyN, len(c.out)
+	if !h.shared(c, argv) {
+		return false
+	}
+	s.afterCommand(c, h, argv, before, outBefore)
+	return true
 }
 
 // monitored reports whether what c runs now goes to MONITOR clients. As

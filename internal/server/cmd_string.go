@@ -107,6 +107,33 @@ func cmdGet(c *client, argv [][]byte) {
 	}
 }
 
+// cmdGetShared is GET in shared mode (execShared).
+func cmdGetShared(c *client, argv [][]byte) bool {
+	e, found, retry := c.tx.GetShared(argv[1])
+	switch {
+	case retry:
+		return false
+	case !found:
+		c.replyNull()
+	case e.Kind() != keyspace.KindString:
+		c.replyError(rerr.WrongType)
+	default:
+		c.replyBulk(e.Bytes())
+	}
+	return true
+}
+
+// cmdSetShared is a plain SET (no options) in shared mode (execShared):
+// it rewrites a string of the same length and encoding in place.
+func cmdSetShared(c *client, argv [][]byte) bool {
+	if len(argv) != 3 || !c.tx.SetStringShared(argv[1], argv[2]) {
+		return false
+	}
+	c.dirty()
+	c.replyOK()
+	return true
+}
+
 func cmdSet(c *client, argv [][]byte) {
 	flags, at, ok := c.parseSetOptions(argv, 3, true, "set")
 	if !ok {

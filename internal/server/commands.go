@@ -55,8 +55,8 @@ func coreHandlers() []handler {
 		{name: "client|help", fn: cmdClientHelp},
 
 		// strings
-		{name: "get", fn: cmdGet},
-		{name: "set", fn: cmdSet},
+		{name: "get", fn: cmdGet, shared: cmdGetShared},
+		{name: "set", fn: cmdSet, shared: cmdSetShared},
 		{name: "setnx", fn: cmdSetNX},
 		{name: "setex", fn: cmdSetEX},
 		{name: "psetex", fn: cmdPSetEX},

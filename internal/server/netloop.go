@@ -31,7 +31,10 @@ import (
 type loop struct {
 	// busy: the loop is serving clients from inside a long script (see
 	// serveWhileBusy); loop goroutine only.
-	busy   bool
+	busy bool
+	// lane is the loop's keyspace lane for shared-mode commands
+	// (keyspace/shared.go), -1 for none.
+	lane   int
 	s      *Server
 	epfd   int
 	wakefd int // eventfd that post uses to interrupt epoll_wait
@@ -89,7 +92,7 @@ func newLoop(s *Server) (*loop, error) {
 		unix.Close(epfd)
 		return nil, fmt.Errorf("eventfd: %w", err)
 	}
-	l := &loop{s: s, epfd: epfd, wakefd: wakefd, clients: map[int]*client{}, listenFD: map[int]bool{}}
+	l := &loop{s: s, lane: -1, epfd: epfd, wakefd: wakefd, clients: map[int]*client{}, listenFD: map[int]bool{}}
 	l.stats.cmd = make([]cmdStat, s.table.NumIDs())
 	if err := l.add(wakefd); err != nil {
 		return nil, err

@@ -217,6 +217,7 @@ func NewWithOptions(cfg *config.Config, opts Options) *Server {
 		OnNew:     s.onNewKey,
 		OnMiss:    s.onKeyMiss,
 		Loops:     s.eventLoops(),
+		Lanes:     sharedLanes(s.eventLoops()),
 	})
 	s.scripts = newScriptEngine()
 	s.handlers = make([]*handler, s.table.NumIDs())
@@ -319,6 +320,9 @@ func (s *Server) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if s.ks.Lanes() == n {
+			l.lane = i
+		}
 		s.loops = append(s.loops, l)
 	}
 	defer s.readyOnce.Do(func() { close(s.readyCh) })
@@ -417,6 +421,17 @@ func (s *Server) Run(ctx context.Context) error {
 // single requests with twice Redis's p99 latency, one loop matched it.
 func (s *Server) eventLoops() int {
 	return max(int(s.cfg.Int("io-threads")), runtime.GOMAXPROCS(0)/2, 1)
+}
+
+// sharedLanes is the keyspace's lane count for loops event loops: one
+// each when there are two or more, so that their single-key reads and
+// in-place writes take shards in shared mode (keyspace/shared.go); none
+// for a single loop, which no other loop contends with.
+func sharedLanes(loops int) int {
+	if loops < 2 {
+		return 0
+	}
+	return loops
 }
 
 // writePidfile writes the pidfile directive's file, as redis-server does

@@ -1,0 +1,59 @@
+package kvtable
+
+import (
+	"encoding/binary"
+	"sync/atomic"
+	"unsafe"
+)
+
+// Record locks, for owners that let several goroutines work on one table
+// at once as long as none changes its structure (the keyspace's shared
+// shard mode, see internal/keyspace/doc.go). In that mode a goroutine may
+// call Get, then lock the record it found with LockAccess, read it, change
+// its value in place with Overwrite, set its access clock with
+// UnlockAccess. Lookups of other keys run meanwhile: they read the
+// records' hdr, tag, next and key fields, which none of these calls
+// writes, and never the value or the access field.
+//
+// The lock is the top bit of the record's access field, which is why the
+// access clocks a caller stores must leave it clear (AccessLockBit). Taken
+// and released with atomic operations on the field's aligned 4 bytes
+// (records start at multiples of 8 in 8-aligned pages); the exclusive
+// owner's plain reads and writes of the field are ordered after them by
+// the owner's own lock handoff.
+
+// AccessLockBit is the bit of the access field that locks the record; an
+// access clock must never set it.
+const AccessLockBit = 1 << 31
+
+// lockBitNative is AccessLockBit as the machine sees the field's bytes
+// (the field is stored little-endian).
+var lockBitNative = binary.NativeEndian.Uint32(binary.LittleEndian.AppendUint32(nil, AccessLockBit))
+
+func (e Entry) accessWord() *uint32 { return (*uint32)(unsafe.Pointer(&e.rec[oAccess])) }
+
+// LockAccess locks the record, waiting (spinning) while another goroutine
+// holds it, and returns its access clock. Holders keep it for one command
+// on one key, so the wait is short.
+func (e Entry) LockAccess() uint32 {
+	w := e.accessWord()
+	for {
+		old := atomic.LoadUint32(w)
+		if old&lockBitNative == 0 && atomic.CompareAndSwapUint32(w, old, old|lockBitNative) {
+			var b [4]byte
+			binary.NativeEndian.PutUint32(b[:], old)
+			return binary.LittleEndian.Uint32(b[:])
+		}
+	}
+}
+
+// UnlockAccess sets the access clock to v (lock bit clear) and unlocks
+// the record.
+func (e Entry) UnlockAccess(v uint32) {
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], v&^AccessLockBit)
+	atomic.StoreUint32(e.accessWord(), binary.NativeEndian.Uint32(b[:]))
+}
+
+// Valid reports whether e refers to a record (the zero Entry does not).
+func (e Entry) Valid() bool { return e.rec != nil }
