@@ -10,14 +10,15 @@
 # later cases' -cpu 1 figures scattered by what the earlier ones left
 # (heap, caches); why rounds: two-core VMs here move by 10-30% from one run
 # to the next. Cases (see internal/keyspace/keyspace_test.go): cached (keys
-# over all shards, as clients' are), 100k, ownshards (each worker's keys in
-# shards of its own), control (private memory walks: the machine's own
-# scaling), stripedmap (16 Go maps under striped mutexes: what sharing lock
-# lines costs here).
+# over all shards, as clients' are; GET and SET in shared mode), exclusive
+# (the same with every command taking its shard exclusively), 100k,
+# ownshards (each worker's keys in shards of its own), control (private
+# memory walks: the machine's own scaling), stripedmap (16 Go maps under
+# striped mutexes: what sharing lock lines costs here).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 rounds=${1:-5}
-cases=${CASES:-cached ownshards control stripedmap}
+cases=${CASES:-cached exclusive ownshards control stripedmap}
 tmp=$(mktemp -d /tmp/taconite-scaling.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 go=${GO:-$(command -v go || echo /usr/local/go/bin/go)}

@@ -13,6 +13,13 @@
 // them a caller may take no other lock except those documented in
 // docs/locking.md as nested inside them (none today).
 //
+// Shared mode (shared.go): a command on one key that only reads it or
+// rewrites its value in place may instead take the key's shard shared,
+// for its lane (one per event loop), with LockShared, BeginShared, the
+// Tx's Shared methods and UnlockShared; it then locks only the record.
+// Exclusive holders wait for shared ones to leave, and shared takers
+// that find an exclusive holder or waiter fall back to Lock.
+//
 // Values live in kvtable.Tables (one per shard and database): strings as
 // bytes in pointer-free arenas, other types as objects.
 //

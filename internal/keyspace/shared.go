@@ -213,3 +213,13 @@ func (t *Tx) SetStringShared(key, val []byte) bool {
 	}
 	return true
 }
+
+// SharedReads is how many reads ran in shared mode since the start (or
+// the last ResetStats): tests check that the path they mean was taken.
+func (ks *Keyspace) SharedReads() int64 {
+	var n int64
+	for l := range ks.lanes {
+		n += ks.lanes[l].hits.Load() + ks.lanes[l].misses.Load()
+	}
+	return n
+}

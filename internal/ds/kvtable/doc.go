@@ -4,7 +4,10 @@
 // flag bits, an optional expire time and a caller-managed access clock
 // (Table.Access stamped by writes, Entry.SetAccess and Touch).
 // It knows nothing of Redis commands and takes no locks: the owner holds
-// the shard's lock around every call.
+// the shard's lock around every call, except that an owner may let
+// several goroutines look keys up and rewrite values in place at once,
+// each holding the record it works on through the lock bit of its access
+// field (shared.go).
 //
 // # Why not a Go map
 //

@@ -1,0 +1,188 @@
+package server_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/taconite/taconite/internal/resp"
+	"github.com/taconite/taconite/internal/servertest"
+)
+
+// With two event loops, GET and plain SET of an existing key run with
+// their shard in shared mode (keyspace/shared.go). These tests hold that
+// path to what the exclusive one does, including what must hear of a
+// write: WATCH, client tracking, keyspace events, MONITOR and the AOF.
+
+func sharedServer(t *testing.T, args ...string) (*servertest.Server, *servertest.Conn, *servertest.Conn) {
+	t.Helper()
+	s := servertest.Start(t, append([]string{"--io-threads", "2"}, args...)...)
+	if n := s.Server.Keyspace().Lanes(); n != 2 {
+		t.Fatalf("%d lanes with two loops", n)
+	}
+	// Connections are dealt to the loops in turn: a and b are on two.
+	return s, s.Dial(t), s.Dial(t)
+}
+
+func TestSharedGetSet(t *testing.T) {
+	s, a, b := sharedServer(t)
+	ks := s.Server.Keyspace()
+	a.Do("SET", "k", "abcd")
+	a.Do("SET", "n", "1234")
+	a.Do("RPUSH", "l", "x")
+	before := ks.SharedReads()
+	for _, c := range []struct {
+		conn *servertest.Conn
+		args []string
+		want string
+	}{
+		{b, []string{"GET", "k"}, "$4\r\nabcd\r\n"},
+		{b, []string{"SET", "k", "wxyz"}, "+OK\r\n"}, // in place
+		{a, []string{"GET", "k"}, "$4\r\nwxyz\r\n"},
+		{a, []string{"OBJECT", "ENCODING", "k"}, "$6\r\nembstr\r\n"},
+		{b, []string{"SET", "n", "5678"}, "+OK\r\n"},
+		{a, []string{"OBJECT", "ENCODING", "n"}, "$3\r\nint\r\n"},
+		{b, []string{"SET", "n", "abcd"}, "+OK\r\n"}, // another encoding: exclusive
+		{a, []string{"OBJECT", "ENCODING", "n"}, "$6\r\nembstr\r\n"},
+		{b, []string{"SET", "k", "longer value"}, "+OK\r\n"}, // another length
+		{a, []string{"GET", "k"}, "$12\r\nlonger value\r\n"},
+		{b, []string{"GET", "l"}, "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"},
+		{b, []string{"SET", "l", "y"}, "+OK\r\n"}, // replaces the list
+		{a, []string{"TYPE", "l"}, "+string\r\n"},
+		{a, []string{"GET", "missing"}, "$-1\r\n"},
+	} {
+		if got := c.conn.Do(c.args...); got != c.want {
+			t.Errorf("%v: %q, want %q", c.args, got, c.want)
+		}
+	}
+	if n := ks.SharedReads() - before; n != 5 {
+		t.Errorf("%d reads in shared mode, want 5", n)
+	}
+	// The five GETs and TYPE (a read, as in Redis) hit or missed.
+	info := a.Do("INFO", "stats")
+	if !strings.Contains(info, "keyspace_hits:5\r\n") || !strings.Contains(info, "keyspace_misses:1\r\n") {
+		t.Errorf("INFO stats counts: %q", info)
+	}
+	// TTLs: a key with one is read in shared mode; a plain SET drops the
+	// TTL, so it runs exclusively.
+	a.Do("SET", "t", "abcd", "EX", "100")
+	if got := b.Do("GET", "t"); got != "$4\r\nabcd\r\n" {
+		t.Errorf("GET t: %q", got)
+	}
+	b.Do("SET", "t", "efgh")
+	if got := a.Do("TTL", "t"); got != ":-1\r\n" {
+		t.Errorf("TTL after SET: %q", got)
+	}
+}
+
+// Many clients on both loops SET and GET a few keys at once: every read
+// sees one whole value that some client wrote.
+func TestSharedConcurrentClients(t *testing.T) {
+	s, a, _ := sharedServer(t)
+	for i := 0; i < 4; i++ {
+		a.Do("SET", fmt.Sprint("k", i), strings.Repeat("a", 32))
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for w := 0; w < 8; w++ {
+		c := s.Dial(t)
+		wg.Add(1)
+		go func(w int, c *servertest.Conn) {
+			defer wg.Done()
+			val := strings.Repeat(string(rune('b'+w)), 32)
+			for i := 0; i < 300; i++ {
+				var buf []byte
+				for j := 0; j < 4; j++ {
+					k := fmt.Sprint("k", (i+j+w)%4)
+					buf = resp.AppendCommandStrings(buf, "SET", k, val)
+					buf = resp.AppendCommandStrings(buf, "GET", k)
+				}
+				c.Send(buf)
+				for j := 0; j < 8; j++ {
+					r := c.ReadRaw()
+					if j%2 == 0 {
+						if r != "+OK\r\n" {
+							errs <- "SET: " + r
+							return
+						}
+						continue
+					}
+					v := strings.TrimSuffix(strings.TrimPrefix(r, "$32\r\n"), "\r\n")
+					if len(v) != 32 || strings.Count(v, v[:1]) != 32 {
+						errs <- "GET: " + r
+						return
+					}
+				}
+			}
+		}(w, c)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+}
+
+// A SET by a client on the other loop aborts a WATCHing transaction, and
+// tracking clients and keyspace event subscribers hear of it.
+func TestSharedWriteIsSeen(t *testing.T) {
+	t.Run("watch", func(t *testing.T) {
+		_, a, b := sharedServer(t)
+		a.Do("SET", "k", "v1")
+		a.Do("WATCH", "k")
+		b.Do("SET", "k", "v2")
+		a.Do("MULTI")
+		a.Do("GET", "k")
+		if got := a.Do("EXEC"); got != "*-1\r\n" {
+			t.Fatalf("EXEC after a watched key changed: %q", got)
+		}
+	})
+	t.Run("tracking", func(t *testing.T) {
+		_, a, b := sharedServer(t)
+		b.Do("SET", "k", "v1")
+		a.Do("HELLO", "3")
+		a.Do("CLIENT", "TRACKING", "on")
+		a.Do("GET", "k")
+		b.Do("SET", "k", "v2")
+		if got := a.ReadRaw(); got != ">2\r\n$10\r\ninvalidate\r\n*1\r\n$1\r\nk\r\n" {
+			t.Fatalf("invalidation: %q", got)
+		}
+	})
+	t.Run("events", func(t *testing.T) {
+		_, a, b := sharedServer(t, "--notify-keyspace-events", "KA")
+		b.Do("SET", "k", "v1")
+		a.Do("SUBSCRIBE", "__keyspace@0__:k")
+		b.Do("SET", "k", "v2")
+		if got := a.ReadRaw(); got != "*3\r\n$7\r\nmessage\r\n$16\r\n__keyspace@0__:k\r\n$3\r\nset\r\n" {
+			t.Fatalf("event: %q", got)
+		}
+	})
+	t.Run("monitor", func(t *testing.T) {
+		_, a, b := sharedServer(t)
+		b.Do("SET", "k", "v1")
+		a.Do("MONITOR")
+		b.Do("SET", "k", "v2")
+		if got := a.ReadRaw(); !strings.HasSuffix(got, `"SET" "k" "v2"`+"\r\n") {
+			t.Fatalf("MONITOR: %q", got)
+		}
+	})
+	t.Run("aof", func(t *testing.T) {
+		dir := t.TempDir()
+		args := []string{"--appendonly", "yes", "--dir", dir, "--appendfsync", "always"}
+		s, a, b := sharedServer(t, args...)
+		a.Do("SET", "k", "v1")
+		b.Do("SET", "k", "v2") // in place, shared
+		s.Stop()
+		b2 := servertest.Start(t, args...).Dial(t)
+		if got := b2.Do("GET", "k"); got != "$2\r\nv2\r\n" {
+			t.Fatalf("after restart: %q", got)
+		}
+		aof, _ := os.ReadFile(filepath.Join(dir, "appendonlydir", "appendonly.aof.1.incr.aof"))
+		if !strings.Contains(string(aof), "$2\r\nv2\r\n") {
+			t.Fatalf("AOF lacks the shared SET: %q", aof)
+		}
+	})
+}
