@@ -1,6 +1,7 @@
 package keyspace
 
 import (
+	"math/bits"
 	"runtime"
 	"sync/atomic"
 	"unsafe"
@@ -33,14 +34,22 @@ import (
 // With no lanes (Options.Lanes 0) LockShared always says no and exclusive
 // holders skip the slots.
 
-// laneState is one lane's slots (one word per shard) and read counters,
-// on cache lines of their own: only the lane's goroutine writes them.
+// laneState is one lane's slots and read counters. Only the lane's
+// goroutine writes them. Each slot has a cache line of its own: an
+// exclusive taker of a shard reads every lane's slot of that shard, and
+// with one line per lane it would fetch the line back from a lane that
+// used any shard since, with one per slot only from one that used this
+// shard.
 type laneState struct {
-	_      [64]byte
-	slots  [64]atomic.Uint32
+	slots  [64]laneSlot
 	hits   atomic.Int64
 	misses atomic.Int64
-	_      [64]byte
+	_      [48]byte
+}
+
+type laneSlot struct {
+	n atomic.Uint32
+	_ [60]byte
 }
 
 // drainSpins is how often an exclusive holder re-reads a busy slot before
@@ -75,7 +84,7 @@ func (ks *Keyspace) drain(i int) {
 	}
 	ks.shards[i].excl.Store(1)
 	for l := range ks.lanes {
-		slot := &ks.lanes[l].slots[i]
+		slot := &ks.lanes[l].slots[i].n
 		for n := 0; slot.Load() != 0; n++ {
 			if n >= drainSpins {
 				runtime.Gosched()
@@ -103,7 +112,7 @@ func (ks *Keyspace) LockShared(lane, i int) bool {
 	if lane < 0 || lane >= len(ks.lanes) {
 		return false
 	}
-	slot := &ks.lanes[lane].slots[i]
+	slot := &ks.lanes[lane].slots[i].n
 	slot.Store(1)
 	if ks.shards[i].excl.Load() == 0 {
 		return true
@@ -127,11 +136,7 @@ func (ks *Keyspace) UnlockShared(tx *Tx) {
 		tx.held.UnlockAccess(tx.heldAccess)
 		tx.held = kvtable.Entry{}
 	}
-	i := 0
-	for m := tx.locked; m&1 == 0; m >>= 1 {
-		i++
-	}
-	ks.lanes[tx.lane].slots[i].Store(0)
+	ks.lanes[tx.lane].slots[bits.TrailingZeros64(tx.locked)].n.Store(0)
 	tx.shared, tx.locked = false, 0
 }
 

@@ -2,6 +2,7 @@ package kvtable
 
 import (
 	"encoding/binary"
+	"runtime"
 	"sync/atomic"
 	"unsafe"
 )
@@ -37,15 +38,22 @@ func (e Entry) accessWord() *uint32 { return (*uint32)(unsafe.Pointer(&e.rec[oAc
 // on one key, so the wait is short.
 func (e Entry) LockAccess() uint32 {
 	w := e.accessWord()
-	for {
+	for n := 0; ; n++ {
 		old := atomic.LoadUint32(w)
 		if old&lockBitNative == 0 && atomic.CompareAndSwapUint32(w, old, old|lockBitNative) {
 			var b [4]byte
 			binary.NativeEndian.PutUint32(b[:], old)
 			return binary.LittleEndian.Uint32(b[:])
 		}
+		if n >= lockSpins {
+			// The holder may be off its CPU (more loops than CPUs).
+			runtime.Gosched()
+		}
 	}
 }
+
+// lockSpins is how often LockAccess retries before it yields.
+const lockSpins = 100
 
 // UnlockAccess sets the access clock to v (lock bit clear) and unlocks
 // the record.
