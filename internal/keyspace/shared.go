@@ -4,7 +4,6 @@ import (
 	"math/bits"
 	"runtime"
 	"sync/atomic"
-	"unsafe"
 
 	"github.com/taconite/taconite/internal/ds/kvtable"
 )
@@ -147,16 +146,7 @@ func (t *Tx) sharedLookup(key []byte) (e kvtable.Entry, found, retry bool) {
 	if !t.shared || t.held.Valid() {
 		panic("keyspace: shared lookup outside a shared-mode command, or twice")
 	}
-	var i int
-	if p := unsafe.SliceData(key); p != nil && p == t.lastKey && len(key) == t.lastLen {
-		i = t.lastShard
-	} else {
-		i = t.ks.ShardOf(key)
-	}
-	if t.locked != 1<<uint(i) {
-		panic("keyspace: access to a shard the command did not lock (key specs wrong?)")
-	}
-	e, found = t.ks.shards[i].tables[t.DB].Get(key)
+	e, found = t.ks.shards[t.heldShard(key)].tables[t.DB].Get(key)
 	if !found {
 		return e, false, false
 	}

@@ -55,11 +55,8 @@ func (t *Tx) HintShard(key []byte, shard int) {
 	t.lastKey, t.lastLen, t.lastShard = unsafe.SliceData(key), len(key), shard
 }
 
-// table returns key's table in database db, checking its shard is held.
-func (t *Tx) table(db int, key []byte) (*shard, *kvtable.Table) {
-	if t.shared {
-		panic("keyspace: exclusive access in a shared-mode command")
-	}
+// heldShard returns key's shard, checking the command holds it.
+func (t *Tx) heldShard(key []byte) int {
 	var i int
 	if p := unsafe.SliceData(key); p != nil && p == t.lastKey && len(key) == t.lastLen {
 		i = t.lastShard
@@ -70,6 +67,15 @@ func (t *Tx) table(db int, key []byte) (*shard, *kvtable.Table) {
 	if t.locked&(1<<uint(i)) == 0 {
 		panic("keyspace: access to a shard the command did not lock (key specs wrong?)")
 	}
+	return i
+}
+
+// table returns key's table in database db, checking its shard is held.
+func (t *Tx) table(db int, key []byte) (*shard, *kvtable.Table) {
+	if t.shared {
+		panic("keyspace: exclusive access in a shared-mode command")
+	}
+	i := t.heldShard(key)
 	sh := &t.ks.shards[i]
 	tb := sh.tables[db]
 	// Written only when it changes (once a second): commands on other
