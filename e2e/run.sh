@@ -7,7 +7,9 @@
 # --server taconite (default) builds ./cmd/taconite (TACONITE_BIN names a
 # prebuilt binary instead); --server redis uses Debian's redis-server 7.0
 # (REDIS_SERVER overrides the binary). -v also lists passing and xfail
-# checks; E2E_KEEP_LOGS=1 keeps the logs. Each scenario gets a fresh server
+# checks; E2E_KEEP_LOGS=1 keeps the logs; E2E_SERVER_ARGS adds arguments
+# to the server's command line (word-split; "--io-threads 2" runs
+# Taconite with two event loops). Each scenario gets a fresh server
 # on a free 127.0.0.1 port, passed as E2E_HOST and E2E_PORT, and a time
 # limit. Scenarios print one "##e2e PASS|FAIL <scenario>/<check>" line per
 # check; this script alone decides, from e2e/xfail.txt, which failures are
@@ -93,7 +95,7 @@ start_server() {
   for _ in 1 2 3; do
     port="$(free_port)"
     "$server_bin" --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
-      --dir "$tmp/data" --daemonize no --logfile "" >>"$log" 2>&1 &
+      --dir "$tmp/data" --daemonize no --logfile "" ${E2E_SERVER_ARGS:-} >>"$log" 2>&1 &
     server_pid=$!
     local deadline=$((SECONDS + 15))
     while [ $SECONDS -lt $deadline ] && kill -0 "$server_pid" 2>/dev/null; do
