@@ -155,7 +155,7 @@ func (t *Tx) sharedLookup(key []byte) (e kvtable.Entry, found, retry bool) {
 		e.UnlockAccess(old)
 		return kvtable.Entry{}, false, true
 	}
-	t.held, t.heldAccess = e, old
+	t.held, t.heldAccess, t.heldOld = e, old, old
 	return e, true, false
 }
 
@@ -182,6 +182,40 @@ func (t *Tx) GetShared(key []byte) (e kvtable.Entry, found, retry bool) {
 	return e, true, false
 }
 
+// GetWShared is GetW for a shared-mode command (a lookup before a
+// write, not counted as a hit or miss): the entry stays locked, and
+// valid, until UnlockShared. retry as in sharedLookup.
+func (t *Tx) GetWShared(key []byte) (e kvtable.Entry, found, retry bool) {
+	e, found, retry = t.sharedLookup(key)
+	if found && !t.NoTouch {
+		t.heldAccess = t.ks.touched(t.heldAccess, t.Now)
+	}
+	return e, found, retry
+}
+
+// OverwriteShared rewrites the value of the record a shared-mode lookup
+// found (and locked) in place, with encoding enc, keeping its TTL, and
+// reports true when it could: val has the old value's length, and the
+// running snapshot (if any) has the record already. Otherwise it
+// changes nothing, gives the record back as it found it, and the
+// command must run exclusively.
+func (t *Tx) OverwriteShared(val []byte, enc uint8) bool {
+	e := t.held
+	if !e.Captured() || !e.Overwrite(val, enc) {
+		t.declineShared()
+		return false
+	}
+	return true
+}
+
+// declineShared unlocks the record the command holds, leaving its
+// access clock as it was: the command is about to run exclusively and
+// will count its access then.
+func (t *Tx) declineShared() {
+	t.held.UnlockAccess(t.heldOld)
+	t.held = kvtable.Entry{}
+}
+
 // SetStringShared is a plain SET (no options) for a shared-mode command:
 // it rewrites key's value in place and reports true when it could, that
 // is when key holds a string without a TTL whose value has val's length
@@ -193,9 +227,10 @@ func (t *Tx) SetStringShared(key, val []byte) bool {
 		return false
 	}
 	enc := StringEncoding(val)
-	if e.Kind() != KindString || e.ExpireAt() != 0 || e.Flags() != enc || !e.Captured() || !e.Overwrite(val, enc) {
-		e.UnlockAccess(t.heldAccess)
-		t.held = kvtable.Entry{}
+	if e.Kind() != KindString || e.ExpireAt() != 0 || e.Flags() != enc || !t.OverwriteShared(val, enc) {
+		if t.held.Valid() {
+			t.declineShared()
+		}
 		return false
 	}
 	// As an exclusive overwrite stamps it (see lfuKeep): the write's time

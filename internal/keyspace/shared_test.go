@@ -126,6 +126,28 @@ func TestSharedModeRules(t *testing.T) {
 	}
 	ks.Unlock(m)
 
+	// A write that declines leaves the access clock as it found it: the
+	// exclusive run counts the access.
+	clock.Advance(10 * time.Second)
+	now = clock.NowMs()
+	sh := ks.ShardOf([]byte("s"))
+	ks.LockShared(0, sh)
+	ks.BeginShared(&tx, 0, 0, sh, now)
+	if _, found, _ := tx.GetWShared([]byte("s")); !found {
+		t.Fatal("GetWShared missed s")
+	}
+	if tx.OverwriteShared([]byte("a different length"), EncRaw) {
+		t.Fatal("OverwriteShared changed the length in place")
+	}
+	ks.UnlockShared(&tx)
+	ks.Lock(m)
+	ks.BeginAt(&tx, 0, m, now)
+	e, _ = tx.Peek([]byte("s"))
+	if got := IdleSeconds(e.Access(), now); got != 10 {
+		t.Fatalf("idle %d after a declined write, want 10", got)
+	}
+	ks.Unlock(m)
+
 	// An exclusive holder bars shared takers.
 	ks.Lock(m)
 	if ks.LockShared(0, ks.ShardOf([]byte("s"))) {

@@ -31,11 +31,13 @@ type Tx struct {
 	lastLen   int
 	lastShard int
 	// Shared mode (see shared.go): the lane, and the record the command
-	// locked with the access clock UnlockShared will store.
+	// locked with the access clock UnlockShared will store (and the one
+	// it had).
 	shared     bool
 	lane       int
 	held       kvtable.Entry
 	heldAccess uint32
+	heldOld    uint32
 	// NoTouch: reads leave access clocks alone (CLIENT NO-TOUCH, OBJECT).
 	NoTouch bool
 	// Ready lists the list, sorted set and stream keys this command

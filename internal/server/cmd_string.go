@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/taconite/taconite/internal/config"
+	"github.com/taconite/taconite/internal/ds/kvtable"
 	"github.com/taconite/taconite/internal/keyspace"
 	"github.com/taconite/taconite/internal/rerr"
 )
@@ -359,31 +360,79 @@ func cmdDecrBy(c *client, argv [][]byte) {
 
 func (c *client) incrBy(key []byte, by int64) {
 	e, found := c.tx.GetW(key)
-	var cur int64
-	if found {
-		if e.Kind() != keyspace.KindString {
-			c.replyError(rerr.WrongType)
-			return
-		}
-		v, ok := parseInt(e.Bytes())
-		if !ok {
-			c.replyError(rerr.NotInt)
-			return
-		}
-		cur = v
-	}
-	if (by < 0 && cur < 0 && by < math.MinInt64-cur) || (by > 0 && cur > 0 && by > math.MaxInt64-cur) {
-		c.replyError(rerr.Overflow)
+	cur, msg := incrValue(e, found, by)
+	if msg != "" {
+		c.replyError(msg)
 		return
 	}
-	cur += by
 	c.scratch = strconv.AppendInt(c.scratch[:0], cur, 10)
 	if !found || !e.Overwrite(c.scratch, keyspace.EncInt) {
 		c.tx.SetStringEnc(key, c.scratch, keyspace.EncInt, keyspaceKeep)
 	}
+	c.incremented(key, cur)
+}
+
+// incrValue is what INCRBY by makes of key's entry e (found false: no
+// key), or the error to reply.
+func incrValue(e kvtable.Entry, found bool, by int64) (int64, string) {
+	var cur int64
+	if found {
+		if e.Kind() != keyspace.KindString {
+			return 0, rerr.WrongType
+		}
+		v, ok := parseInt(e.Bytes())
+		if !ok {
+			return 0, rerr.NotInt
+		}
+		cur = v
+	}
+	if (by < 0 && cur < 0 && by < math.MinInt64-cur) || (by > 0 && cur > 0 && by > math.MaxInt64-cur) {
+		return 0, rerr.Overflow
+	}
+	return cur + by, ""
+}
+
+// incremented ends INCRBY and its kin once key holds cur.
+func (c *client) incremented(key []byte, cur int64) {
 	c.dirty()
 	c.notify(config.NotifyString, "incrby", key)
 	c.replyInt(cur)
+}
+
+// incrByShared is incrBy in shared mode (execShared): a counter whose
+// new value has the old one's length is rewritten in place; a missing
+// key or a longer value runs exclusively.
+func (c *client) incrByShared(key []byte, by int64) bool {
+	e, found, retry := c.tx.GetWShared(key)
+	if retry || !found {
+		return false
+	}
+	cur, msg := incrValue(e, found, by)
+	if msg != "" {
+		c.replyError(msg)
+		return true
+	}
+	c.scratch = strconv.AppendInt(c.scratch[:0], cur, 10)
+	if !c.tx.OverwriteShared(c.scratch, keyspace.EncInt) {
+		return false
+	}
+	c.incremented(key, cur)
+	return true
+}
+
+func cmdIncrShared(c *client, argv [][]byte) bool { return c.incrByShared(argv[1], 1) }
+func cmdDecrShared(c *client, argv [][]byte) bool { return c.incrByShared(argv[1], -1) }
+
+// cmdIncrByShared and cmdDecrByShared leave a bad increment to the
+// exclusive handler, which replies the error.
+func cmdIncrByShared(c *client, argv [][]byte) bool {
+	n, ok := parseInt(argv[2])
+	return ok && c.incrByShared(argv[1], n)
+}
+
+func cmdDecrByShared(c *client, argv [][]byte) bool {
+	n, ok := parseInt(argv[2])
+	return ok && n != math.MinInt64 && c.incrByShared(argv[1], -n)
 }
 
 // longDoublePrec is the mantissa width of the x87 80-bit long double Redis

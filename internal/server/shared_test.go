@@ -186,3 +186,61 @@ func TestSharedWriteIsSeen(t *testing.T) {
 		}
 	})
 }
+
+// INCR and its kin rewrite a counter in place in shared mode while its
+// length stays; clients on both loops counting one key lose nothing,
+// across the lengths where it must run exclusively (9 -> 10, 99 -> 100).
+func TestSharedIncr(t *testing.T) {
+	s, a, b := sharedServer(t)
+	a.Do("SET", "n", "5")
+	a.Do("SET", "s", "abc")
+	a.Do("RPUSH", "l", "x")
+	a.Do("SET", "big", "9223372036854775806")
+	for _, c := range []struct {
+		conn *servertest.Conn
+		args []string
+		want string
+	}{
+		{b, []string{"INCR", "n"}, ":6\r\n"},
+		{a, []string{"DECRBY", "n", "2"}, ":4\r\n"},
+		{b, []string{"INCRBY", "n", "6"}, ":10\r\n"}, // longer: exclusive
+		{a, []string{"DECR", "n"}, ":9\r\n"},
+		{b, []string{"INCR", "s"}, "-ERR value is not an integer or out of range\r\n"},
+		{b, []string{"INCR", "l"}, "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"},
+		{a, []string{"INCR", "big"}, ":9223372036854775807\r\n"},
+		{b, []string{"INCR", "big"}, "-ERR increment or decrement would overflow\r\n"},
+		{a, []string{"INCRBY", "n", "x"}, "-ERR value is not an integer or out of range\r\n"},
+		{a, []string{"DECRBY", "n", "-9223372036854775808"}, "-ERR decrement would overflow\r\n"},
+		{b, []string{"INCR", "fresh"}, ":1\r\n"},
+		{a, []string{"OBJECT", "ENCODING", "n"}, "$3\r\nint\r\n"},
+	} {
+		if got := c.conn.Do(c.args...); got != c.want {
+			t.Errorf("%v: %q, want %q", c.args, got, c.want)
+		}
+	}
+	a.Do("SET", "ctr", "0", "EX", "1000")
+	const clients, rounds = 8, 200
+	var wg sync.WaitGroup
+	for w := 0; w < clients; w++ {
+		c := s.Dial(t)
+		wg.Add(1)
+		go func(c *servertest.Conn) {
+			defer wg.Done()
+			var buf []byte
+			for i := 0; i < rounds; i++ {
+				buf = resp.AppendCommandStrings(buf, "INCR", "ctr")
+			}
+			c.Send(buf)
+			for i := 0; i < rounds; i++ {
+				c.ReadRaw()
+			}
+		}(c)
+	}
+	wg.Wait()
+	if got := a.Do("GET", "ctr"); got != fmt.Sprintf("$4\r\n%d\r\n", clients*rounds) {
+		t.Fatalf("counter %q after %d INCRs", got, clients*rounds)
+	}
+	if ttl := a.Do("TTL", "ctr"); ttl == ":-1\r\n" || ttl == ":-2\r\n" {
+		t.Fatalf("INCR lost the TTL: %q", ttl)
+	}
+}
