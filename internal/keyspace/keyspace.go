@@ -140,7 +140,8 @@ type Keyspace struct {
 }
 
 // shard is one lock domain: the slice of every database whose keys hash to
-// it. All fields are guarded by mu.
+// it. All fields but excl are guarded by mu (and shared-mode commands read
+// tables under their slot, see shared.go).
 type shard struct {
 	mu sync.Mutex
 	// excl is 1 while an exclusive holder has mu (see shared.go); next
@@ -245,7 +246,8 @@ func lockContended(mu *sync.Mutex) {
 }
 
 // TryLock locks the shards in mask if none is held by someone else, and
-// reports whether it did; it takes none otherwise.
+// reports whether it did; it takes none otherwise. Shared-mode holders
+// (one command each) are waited out, as Lock does.
 func (ks *Keyspace) TryLock(mask uint64) bool {
 	for m := mask; m != 0; m &= m - 1 {
 		i := bits.TrailingZeros64(m)

@@ -244,3 +244,18 @@ func TestSharedIncr(t *testing.T) {
 		t.Fatalf("INCR lost the TTL: %q", ttl)
 	}
 }
+
+// Under an LFU policy reads in shared mode count in the key's counter,
+// as exclusive ones do.
+func TestSharedLFU(t *testing.T) {
+	_, a, b := sharedServer(t, "--maxmemory-policy", "allkeys-lfu", "--lfu-log-factor", "0")
+	a.Do("SET", "k", "v")
+	before := a.Do("OBJECT", "FREQ", "k")
+	for i := 0; i < 20; i++ {
+		b.Do("GET", "k")
+	}
+	after := a.Do("OBJECT", "FREQ", "k")
+	if before != ":5\r\n" || after != ":25\r\n" {
+		t.Fatalf("OBJECT FREQ %q before 20 GETs, %q after; want :5 and :25", before, after)
+	}
+}
