@@ -306,7 +306,7 @@ func benchSetShared(ks *Keyspace, tx *Tx, lane, shard int, key, val []byte, nowM
 		return false
 	}
 	ks.BeginShared(tx, lane, 0, shard, nowMs)
-	ok := tx.SetStringShared(key, val)
+	ok := tx.SetStringShared(key, val, 0)
 	ks.UnlockShared(tx)
 	return ok
 }

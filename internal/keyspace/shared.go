@@ -216,22 +216,29 @@ func (t *Tx) declineShared() {
 	t.held = kvtable.Entry{}
 }
 
-// SetStringShared is a plain SET (no options) for a shared-mode command:
-// it rewrites key's value in place and reports true when it could, that
-// is when key holds a string without a TTL whose value has val's length
-// and encoding, and the running snapshot (if any) has it already.
-// Otherwise it changes nothing and the command must run exclusively.
-func (t *Tx) SetStringShared(key, val []byte) bool {
+// SetStringShared is a SET for a shared-mode command, with expireAt the
+// key's new expire time (Unix ms; 0 for none): it rewrites key's value,
+// and expire time, in place and reports true when it could, that is
+// when key holds a string whose value has val's length and encoding,
+// that has a TTL exactly when expireAt asks for one (a TTL to add or
+// drop changes the record's layout), with expireAt in the future, and
+// that the running snapshot (if any) has already. Otherwise it changes
+// nothing and the command must run exclusively.
+func (t *Tx) SetStringShared(key, val []byte, expireAt int64) bool {
 	e, found, _ := t.sharedLookup(key)
 	if !found {
 		return false
 	}
 	enc := StringEncoding(val)
-	if e.Kind() != KindString || e.ExpireAt() != 0 || e.Flags() != enc || !t.OverwriteShared(val, enc) {
+	if e.Kind() != KindString || (e.ExpireAt() != 0) != (expireAt != 0) || (expireAt != 0 && expireAt <= t.Now) ||
+		e.Flags() != enc || !t.OverwriteShared(val, enc) {
 		if t.held.Valid() {
 			t.declineShared()
 		}
 		return false
+	}
+	if expireAt != 0 {
+		e.SetExpireAt(expireAt)
 	}
 	// As an exclusive overwrite stamps it (see lfuKeep): the write's time
 	// under LRU, the counter after this access under LFU.

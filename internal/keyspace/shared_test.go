@@ -14,7 +14,7 @@ func sharedSet(ks *Keyspace, tx *Tx, lane int, key, val []byte, nowMs int64) (sh
 	shard := ks.ShardOf(key)
 	if ks.LockShared(lane, shard) {
 		ks.BeginShared(tx, lane, 0, shard, nowMs)
-		ok := tx.SetStringShared(key, val)
+		ok := tx.SetStringShared(key, val, 0)
 		ks.UnlockShared(tx)
 		if ok {
 			return true
@@ -89,6 +89,34 @@ func TestSharedModeRules(t *testing.T) {
 		if v := sharedGet(ks, &tx, 1, []byte(c.key), now); string(v) != c.val {
 			t.Errorf("GET %s = %q after SET %q", c.key, v, c.val)
 		}
+	}
+
+	// A SET with an expire time rewrites a key that has one in place,
+	// with the new time; one in the past, or a key without a TTL, runs
+	// exclusively.
+	setEx := func(key, val string, at int64) bool {
+		sh := ks.ShardOf([]byte(key))
+		ks.LockShared(0, sh)
+		ks.BeginShared(&tx, 0, 0, sh, now)
+		defer ks.UnlockShared(&tx)
+		return tx.SetStringShared([]byte(key), []byte(val), at)
+	}
+	put("ttl", "aaaa", now+60_000)
+	if !setEx("ttl", "cccc", now+120_000) {
+		t.Error("SET ... PXAT on a key with a TTL did not run shared")
+	}
+	if setEx("ttl", "dddd", now-1) || setEx("s", "eeee", now+120_000) {
+		t.Error("SET with a past time, or a TTL to add, ran shared")
+	}
+	{
+		m := uint64(1) << uint(ks.ShardOf([]byte("ttl")))
+		ks.Lock(m)
+		ks.BeginAt(&tx, 0, m, now)
+		e, _ := tx.Peek([]byte("ttl"))
+		if string(e.Bytes()) != "cccc" || e.ExpireAt() != now+120_000 {
+			t.Errorf("after a shared SET PXAT: %q expiring at %d", e.Bytes(), e.ExpireAt()-now)
+		}
+		ks.Unlock(m)
 	}
 
 	// An expired key asks for the exclusive run, which deletes it.

@@ -34,6 +34,17 @@ const setExpireFlags = setEX | setPX | setEXAT | setPXAT
 // parseSetOptions reads SET's (isSet) or GETEX's options from argv[from:]
 // and returns the flags and the absolute expire time in ms (0 if none).
 func (c *client) parseSetOptions(argv [][]byte, from int, isSet bool, cmdName string) (flags int, at int64, ok bool) {
+	flags, at, msg := setOptions(argv, from, isSet, cmdName, c.tx.Now)
+	if msg != "" {
+		c.replyError(msg)
+		return 0, 0, false
+	}
+	return flags, at, true
+}
+
+// setOptions is parseSetOptions without the reply: the error to reply,
+// or "" and the options, the expire time resolved against nowMs.
+func setOptions(argv [][]byte, from int, isSet bool, cmdName string, nowMs int64) (flags int, at int64, msg string) {
 	var expireArg []byte
 	for j := from; j < len(argv); j++ {
 		opt := argv[j]
@@ -66,34 +77,41 @@ func (c *client) parseSetOptions(argv [][]byte, from int, isSet bool, cmdName st
 			j++
 			expireArg = argv[j]
 		default:
-			c.replyError(rerr.Syntax)
-			return 0, 0, false
+			return 0, 0, rerr.Syntax
 		}
 	}
 	if expireArg != nil {
 		ms, ok := parseInt(expireArg)
 		if !ok {
-			c.replyError(rerr.NotInt)
-			return 0, 0, false
+			return 0, 0, rerr.NotInt
 		}
-		seconds := flags&(setEX|setEXAT) != 0
-		if ms <= 0 || (seconds && ms > math.MaxInt64/1000) {
-			c.replyError(rerr.InvalidExpire(cmdName))
-			return 0, 0, false
+		unit := int64(1)
+		if flags&(setEX|setEXAT) != 0 {
+			unit = 1000
 		}
-		if seconds {
-			ms *= 1000
+		rel := flags&(setEX|setPX) != 0
+		if at, ok = expireTime(ms, unit, rel, nowMs); !ok {
+			return 0, 0, rerr.InvalidExpire(cmdName)
 		}
-		if flags&(setEX|setPX) != 0 {
-			ms += c.tx.Now
-			if ms <= 0 { // overflowed
-				c.replyError(rerr.InvalidExpire(cmdName))
-				return 0, 0, false
-			}
-		}
-		at = ms
 	}
-	return flags, at, true
+	return flags, at, ""
+}
+
+// expireTime is the Unix ms time an expire argument n in unit (1 or
+// 1000 ms) means, relative to nowMs when rel, as SET, SETEX and PSETEX
+// read it; false for a value they refuse (not positive, or overflowing).
+func expireTime(n, unit int64, rel bool, nowMs int64) (int64, bool) {
+	if n <= 0 || (unit == 1000 && n > math.MaxInt64/1000) {
+		return 0, false
+	}
+	at := n * unit
+	if rel {
+		at += nowMs
+		if at <= 0 { // overflowed
+			return 0, false
+		}
+	}
+	return at, true
 }
 
 func cmdGet(c *client, argv [][]byte) {
@@ -124,15 +142,42 @@ func cmdGetShared(c *client, argv [][]byte) bool {
 	return true
 }
 
-// cmdSetShared is a plain SET (no options) in shared mode (execShared):
-// it rewrites a string of the same length and encoding in place.
+// cmdSetShared is SET in shared mode (execShared), with no option or
+// only an expire time: it rewrites a string of the same length and
+// encoding in place (see Tx.SetStringShared). Anything else, an option
+// error included, runs exclusively.
 func cmdSetShared(c *client, argv [][]byte) bool {
-	if len(argv) != 3 || !c.tx.SetStringShared(argv[1], argv[2]) {
+	flags, at, msg := setOptions(argv, 3, true, "set", c.tx.Now)
+	if msg != "" || flags&(setNX|setXX|setGet|setKeepTTL) != 0 {
+		return false
+	}
+	return c.setShared(argv[1], argv[2], at)
+}
+
+// setShared ends a SET, SETEX or PSETEX in shared mode once its expire
+// time (0: none) is known.
+func (c *client) setShared(key, val []byte, at int64) bool {
+	if !c.tx.SetStringShared(key, val, at) {
 		return false
 	}
 	c.dirty()
+	c.notifySet(key, at)
 	c.replyOK()
 	return true
+}
+
+func cmdSetEXShared(c *client, argv [][]byte) bool  { return c.setExShared(argv, 1000) }
+func cmdPSetEXShared(c *client, argv [][]byte) bool { return c.setExShared(argv, 1) }
+
+// setExShared is setExGeneric in shared mode; a bad time runs
+// exclusively, which replies the error.
+func (c *client) setExShared(argv [][]byte, unit int64) bool {
+	n, ok := parseInt(argv[2])
+	if !ok {
+		return false
+	}
+	at, ok := expireTime(n, unit, true, c.tx.Now)
+	return ok && c.setShared(argv[1], argv[3], at)
 }
 
 func cmdSet(c *client, argv [][]byte) {
@@ -217,12 +262,8 @@ func (c *client) setExGeneric(argv [][]byte, unit int64, name string) {
 	if !ok {
 		return
 	}
-	if n <= 0 || (unit == 1000 && n > math.MaxInt64/1000) {
-		c.replyError(rerr.InvalidExpire(name))
-		return
-	}
-	at := n*unit + c.tx.Now
-	if at <= 0 {
+	at, ok := expireTime(n, unit, true, c.tx.Now)
+	if !ok {
 		c.replyError(rerr.InvalidExpire(name))
 		return
 	}

@@ -66,16 +66,46 @@ func TestSharedGetSet(t *testing.T) {
 	if !strings.Contains(info, "keyspace_hits:5\r\n") || !strings.Contains(info, "keyspace_misses:1\r\n") {
 		t.Errorf("INFO stats counts: %q", info)
 	}
-	// TTLs: a key with one is read in shared mode; a plain SET drops the
-	// TTL, so it runs exclusively.
+	// TTLs: a key with one is read in shared mode; SET with an expire
+	// time, SETEX and PSETEX rewrite it in place with the new time; a
+	// plain SET drops the TTL, so it runs exclusively.
 	a.Do("SET", "t", "abcd", "EX", "100")
 	if got := b.Do("GET", "t"); got != "$4\r\nabcd\r\n" {
 		t.Errorf("GET t: %q", got)
 	}
-	b.Do("SET", "t", "efgh")
-	if got := a.Do("TTL", "t"); got != ":-1\r\n" {
-		t.Errorf("TTL after SET: %q", got)
+	for _, c := range []struct {
+		args []string
+		ttl  string
+	}{
+		{[]string{"SET", "t", "efgh", "EX", "200"}, ":200\r\n"},
+		{[]string{"SET", "t", "ijkl", "PX", "300000"}, ":300\r\n"},
+		{[]string{"SETEX", "t", "400", "mnop"}, ":400\r\n"},
+		{[]string{"PSETEX", "t", "500000", "qrst"}, ":500\r\n"},
+		{[]string{"SET", "t", "uvwx", "EX", "0"}, ":500\r\n"}, // refused: exclusive replies
+		{[]string{"SETEX", "t", "x", "yyyy"}, ":500\r\n"},
+		{[]string{"SET", "t", "zzzz", "KEEPTTL"}, ":500\r\n"},
+		{[]string{"SET", "t", "efgh"}, ":-1\r\n"},
+	} {
+		b.Do(c.args...)
+		if got := a.Do("TTL", "t"); got != c.ttl && !(c.ttl != ":-1\r\n" && got == fmt.Sprintf(":%d\r\n", atoi(c.ttl[1:len(c.ttl)-2])-1)) {
+			t.Errorf("TTL after %v: %q, want %q", c.args, got, c.ttl)
+		}
 	}
+	if got := a.Do("GET", "t"); got != "$4\r\nefgh\r\n" {
+		t.Errorf("GET t at the end: %q", got)
+	}
+	if got := b.Do("SET", "t", "a", "EX", "0"); got != "-ERR invalid expire time in 'set' command\r\n" {
+		t.Errorf("SET EX 0: %q", got)
+	}
+	if got := b.Do("SET", "t", "abcd", "XX", "GET"); got != "$4\r\nefgh\r\n" {
+		t.Errorf("SET XX GET: %q", got)
+	}
+}
+
+func atoi(s string) int {
+	n := 0
+	fmt.Sscan(s, &n)
+	return n
 }
 
 // Many clients on both loops SET and GET a few keys at once: every read

@@ -65,3 +65,14 @@ func (e Entry) UnlockAccess(v uint32) {
 
 // Valid reports whether e refers to a record (the zero Entry does not).
 func (e Entry) Valid() bool { return e.rec != nil }
+
+// SetExpireAt changes the expire time (Unix ms) of a record that has one,
+// in place, and reports whether it had one; the volatile index holds the
+// record, not its time, so nothing else changes.
+func (e Entry) SetExpireAt(at int64) bool {
+	if e.rec[oHdr]&hExpire == 0 {
+		return false
+	}
+	put64(e.rec[oExpire:], uint64(at))
+	return true
+}
