@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -287,5 +288,65 @@ func TestSharedLFU(t *testing.T) {
 	after := a.Do("OBJECT", "FREQ", "k")
 	if before != ":5\r\n" || after != ":25\r\n" {
 		t.Fatalf("OBJECT FREQ %q before 20 GETs, %q after; want :5 and :25", before, after)
+	}
+}
+
+// Random string commands on a few keys give the same replies, byte for
+// byte, from a server with one event loop (every command exclusive) and
+// one with two (the shared-mode forms wherever they apply).
+func TestSharedMatchesExclusive(t *testing.T) {
+	one := servertest.Start(t, "--io-threads", "1").Dial(t)
+	_, two, _ := sharedServer(t)
+	r := rand.New(rand.NewPCG(7, 11))
+	vals := []string{"1", "7", "42", "99", "-5", "abcd", "wxyz", "123456789", strings.Repeat("v", 50), strings.Repeat("w", 50), ""}
+	pick := func(s []string) string { return s[r.IntN(len(s))] }
+	keys := []string{"a", "b", "c", "{a}x"}
+	for i := 0; i < 4000; i++ {
+		k, v := pick(keys), pick(vals)
+		var args []string
+		switch r.IntN(20) {
+		case 0, 1, 2:
+			args = []string{"GET", k}
+		case 3, 4:
+			args = []string{"SET", k, v}
+		case 5:
+			args = []string{"SET", k, v, pick([]string{"EX", "PX", "EXAT", "PXAT"}), pick([]string{"1000", "100000", "0", "x", "4102444800", "4102444800000"})}
+		case 6:
+			args = []string{"SETEX", k, pick([]string{"1000", "0", "-1"}), v}
+		case 7:
+			args = []string{"PSETEX", k, pick([]string{"1000000", "0"}), v}
+		case 8:
+			args = []string{"SET", k, v, pick([]string{"NX", "XX", "GET", "KEEPTTL"})}
+		case 9, 10:
+			args = []string{pick([]string{"INCR", "DECR"}), k}
+		case 11:
+			args = []string{pick([]string{"INCRBY", "DECRBY"}), k, pick([]string{"1", "-1", "10", "x", "9223372036854775807"})}
+		case 12:
+			args = []string{"APPEND", k, v}
+		case 13:
+			args = []string{"DEL", k}
+		case 14:
+			args = []string{"EXPIRE", k, "1000"}
+		case 15:
+			args = []string{"PERSIST", k}
+		case 16:
+			args = []string{"OBJECT", "ENCODING", k}
+		case 17:
+			args = []string{"STRLEN", k}
+		case 18:
+			args = []string{"RPUSH", k, v}
+		case 19:
+			args = []string{"TYPE", k}
+		}
+		if got, want := two.Do(args...), one.Do(args...); got != want {
+			t.Fatalf("step %d %q: two loops %q, one loop %q", i, args, got, want)
+		}
+	}
+	// Hits and misses (INFO keyspace_*) are counted alike.
+	for _, f := range []string{"keyspace_hits", "keyspace_misses"} {
+		g, w := infoField(t, two.Do("INFO", "stats"), f), infoField(t, one.Do("INFO", "stats"), f)
+		if g != w {
+			t.Errorf("%s %d with two loops, %d with one", f, g, w)
+		}
 	}
 }
