@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/taconite/taconite/internal/config"
+	"github.com/taconite/taconite/internal/ds/kvtable"
 	"github.com/taconite/taconite/internal/rerr"
 )
 
@@ -99,6 +100,27 @@ func cmdPExpireTime(c *client, argv [][]byte) { c.ttlGeneric(argv[1], true, true
 
 func (c *client) ttlGeneric(key []byte, ms, absolute bool) {
 	e, ok := c.tx.Get(key)
+	c.replyTTL(e, ok, ms, absolute)
+}
+
+func cmdTTLShared(c *client, argv [][]byte) bool         { return c.ttlShared(argv[1], false, false) }
+func cmdPTTLShared(c *client, argv [][]byte) bool        { return c.ttlShared(argv[1], true, false) }
+func cmdExpireTimeShared(c *client, argv [][]byte) bool  { return c.ttlShared(argv[1], false, true) }
+func cmdPExpireTimeShared(c *client, argv [][]byte) bool { return c.ttlShared(argv[1], true, true) }
+
+// ttlShared is ttlGeneric in shared mode (execShared).
+func (c *client) ttlShared(key []byte, ms, absolute bool) bool {
+	e, ok, retry := c.tx.GetShared(key)
+	if retry {
+		return false
+	}
+	c.replyTTL(e, ok, ms, absolute)
+	return true
+}
+
+// replyTTL answers TTL, PTTL, EXPIRETIME or PEXPIRETIME for key's entry
+// e (ok false: no key).
+func (c *client) replyTTL(e kvtable.Entry, ok, ms, absolute bool) {
 	if !ok {
 		c.replyInt(-2)
 		return

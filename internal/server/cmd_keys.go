@@ -57,11 +57,42 @@ func cmdTouch(c *client, argv [][]byte) {
 
 func cmdType(c *client, argv [][]byte) {
 	e, ok := c.tx.Get(argv[1])
+	c.replyType(e, ok)
+}
+
+// cmdTypeShared is TYPE in shared mode (execShared).
+func cmdTypeShared(c *client, argv [][]byte) bool {
+	e, ok, retry := c.tx.GetShared(argv[1])
+	if retry {
+		return false
+	}
+	c.replyType(e, ok)
+	return true
+}
+
+func (c *client) replyType(e kvtable.Entry, ok bool) {
 	if !ok {
 		c.replyStatus("none")
 		return
 	}
 	c.replyStatus(keyspace.TypeName(e.Kind()))
+}
+
+// cmdExistsShared is EXISTS of one key in shared mode (execShared).
+func cmdExistsShared(c *client, argv [][]byte) bool {
+	if len(argv) != 2 {
+		return false
+	}
+	_, ok, retry := c.tx.GetShared(argv[1])
+	if retry {
+		return false
+	}
+	if ok {
+		c.replyInt(1)
+	} else {
+		c.replyInt(0)
+	}
+	return true
 }
 
 // moveValue copies the value of src's entry to dst in database db, with

@@ -607,6 +607,22 @@ func cmdStrlen(c *client, argv [][]byte) {
 	c.replyInt(int64(len(v)))
 }
 
+// cmdStrlenShared is STRLEN in shared mode (execShared).
+func cmdStrlenShared(c *client, argv [][]byte) bool {
+	e, ok, retry := c.tx.GetShared(argv[1])
+	switch {
+	case retry:
+		return false
+	case ok && e.Kind() != keyspace.KindString:
+		c.replyError(rerr.WrongType)
+	case ok:
+		c.replyInt(int64(len(e.Bytes())))
+	default:
+		c.replyInt(0)
+	}
+	return true
+}
+
 func cmdGetRange(c *client, argv [][]byte) {
 	start, ok1 := parseInt(argv[2])
 	end, ok2 := parseInt(argv[3])

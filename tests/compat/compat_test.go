@@ -29,10 +29,10 @@ func TestGolden(t *testing.T) {
 		t.Fatalf("no scripts in %s", scriptDir)
 	}
 	external := os.Getenv("COMPAT_ADDR")
-	// In-process, each script runs with one event loop and with two: with
-	// two, single-key reads and in-place writes take their shard in
-	// shared mode (internal/keyspace/shared.go), another path to the same
-	// replies.
+	// In-process, each script runs with io-threads 1 and 2, on two CPUs
+	// one event loop and two: with two, single-key reads and in-place
+	// writes take their shard in shared mode (internal/keyspace/shared.go),
+	// another path to the same replies.
 	loopCounts := []string{"1", "2"}
 	if external != "" {
 		loopCounts = []string{""}
