@@ -34,16 +34,18 @@ import (
 // holders skip the slots.
 
 // laneState is one lane's slots and read counters. Only the lane's
-// goroutine writes them. Each slot has a cache line of its own: an
-// exclusive taker of a shard reads every lane's slot of that shard, and
-// with one line per lane it would fetch the line back from a lane that
-// used any shard since, with one per slot only from one that used this
-// shard.
+// goroutine writes them (but ResetStats, which zeroes the counters). Each
+// slot has a cache line of its own: an exclusive taker of a shard reads
+// every lane's slot of that shard, and with one line per lane it would
+// fetch the line back from a lane that used any shard since, with one per
+// slot only from one that used this shard. The padding at both ends keeps
+// two lanes off one line however the array is aligned.
 type laneState struct {
+	_      [64]byte
 	slots  [64]laneSlot
 	hits   atomic.Int64
 	misses atomic.Int64
-	_      [48]byte
+	_      [64]byte
 }
 
 type laneSlot struct {
