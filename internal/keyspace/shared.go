@@ -232,11 +232,11 @@ func (t *Tx) SetStringShared(key, val []byte, expireAt int64) bool {
 		return false
 	}
 	enc := StringEncoding(val)
-	if e.Kind() != KindString || (e.ExpireAt() != 0) != (expireAt != 0) || (expireAt != 0 && expireAt <= t.Now) ||
-		e.Flags() != enc || !t.OverwriteShared(val, enc) {
-		if t.held.Valid() {
-			t.declineShared()
-		}
+	if e.Kind() != KindString || (e.ExpireAt() != 0) != (expireAt != 0) || (expireAt != 0 && expireAt <= t.Now) || e.Flags() != enc {
+		t.declineShared()
+		return false
+	}
+	if !t.OverwriteShared(val, enc) {
 		return false
 	}
 	if expireAt != 0 {

@@ -254,9 +254,7 @@ func (s *Server) exec(c *client, h *handler, argv [][]byte, mask uint64, hint in
 	defer func() {
 		s.ks.Unlock(mask)
 		if r := recover(); r != nil {
-			s.stats.unexpectedError.Add(1)
-			s.log.Warningf("Panic in command '%s': %v\n%s", h.name, r, debug.Stack())
-			c.replyError(fmt.Sprintf("ERR internal error in '%s'", h.name))
+			s.commandPanicked(c, h, r)
 		}
 	}()
 	s.ks.BeginAt(&c.tx, c.db, mask, nowMs)
@@ -301,9 +299,7 @@ func (s *Server) execShared(c *client, h *handler, argv [][]byte, hint, shard in
 		s.ks.UnlockShared(&c.tx)
 		if r := recover(); r != nil {
 			done = true
-			s.stats.unexpectedError.Add(1)
-			s.log.Warningf("Panic in command '%s': %v\n%s", h.name, r, debug.Stack())
-			c.replyError(fmt.Sprintf("ERR internal error in '%s'", h.name))
+			s.commandPanicked(c, h, r)
 		}
 	}()
 	c.tx.HintShard(argv[hint], shard)
@@ -313,6 +309,15 @@ func (s *Server) execShared(c *client, h *handler, argv [][]byte, hint, shard in
 	}
 	s.afterCommand(c, h, argv, before, outBefore)
 	return true
+}
+
+// commandPanicked handles a panic r recovered from h's handler, once its
+// locks are released: a bug, logged with its stack; the client gets an
+// error and the server keeps serving.
+func (s *Server) commandPanicked(c *client, h *handler, r any) {
+	s.stats.unexpectedError.Add(1)
+	s.log.Warningf("Panic in command '%s': %v\n%s", h.name, r, debug.Stack())
+	c.replyError(fmt.Sprintf("ERR internal error in '%s'", h.name))
 }
 
 // monitored reports whether what c runs now goes to MONITOR clients. As

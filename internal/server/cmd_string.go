@@ -115,23 +115,23 @@ func expireTime(n, unit int64, rel bool, nowMs int64) (int64, bool) {
 }
 
 func cmdGet(c *client, argv [][]byte) {
-	v, ok, err := c.tx.GetString(argv[1])
-	switch {
-	case err != nil:
-		c.replyError(rerr.WrongType)
-	case !ok:
-		c.replyNull()
-	default:
-		c.replyBulk(v)
-	}
+	e, found := c.tx.Get(argv[1])
+	c.replyGet(e, found)
 }
 
 // cmdGetShared is GET in shared mode (execShared).
 func cmdGetShared(c *client, argv [][]byte) bool {
 	e, found, retry := c.tx.GetShared(argv[1])
-	switch {
-	case retry:
+	if retry {
 		return false
+	}
+	c.replyGet(e, found)
+	return true
+}
+
+// replyGet answers GET for key's entry e (found false: no key).
+func (c *client) replyGet(e kvtable.Entry, found bool) {
+	switch {
 	case !found:
 		c.replyNull()
 	case e.Kind() != keyspace.KindString:
@@ -139,7 +139,6 @@ func cmdGetShared(c *client, argv [][]byte) bool {
 	default:
 		c.replyBulk(e.Bytes())
 	}
-	return true
 }
 
 // cmdSetShared is SET in shared mode (execShared), with no option or
@@ -599,28 +598,30 @@ func cmdAppend(c *client, argv [][]byte) {
 }
 
 func cmdStrlen(c *client, argv [][]byte) {
-	v, _, err := c.tx.GetString(argv[1])
-	if err != nil {
-		c.replyError(rerr.WrongType)
-		return
-	}
-	c.replyInt(int64(len(v)))
+	e, found := c.tx.Get(argv[1])
+	c.replyStrlen(e, found)
 }
 
 // cmdStrlenShared is STRLEN in shared mode (execShared).
 func cmdStrlenShared(c *client, argv [][]byte) bool {
-	e, ok, retry := c.tx.GetShared(argv[1])
-	switch {
-	case retry:
+	e, found, retry := c.tx.GetShared(argv[1])
+	if retry {
 		return false
-	case ok && e.Kind() != keyspace.KindString:
-		c.replyError(rerr.WrongType)
-	case ok:
-		c.replyInt(int64(len(e.Bytes())))
-	default:
-		c.replyInt(0)
 	}
+	c.replyStrlen(e, found)
 	return true
+}
+
+// replyStrlen answers STRLEN for key's entry e (found false: no key).
+func (c *client) replyStrlen(e kvtable.Entry, found bool) {
+	switch {
+	case !found:
+		c.replyInt(0)
+	case e.Kind() != keyspace.KindString:
+		c.replyError(rerr.WrongType)
+	default:
+		c.replyInt(int64(len(e.Bytes())))
+	}
 }
 
 func cmdGetRange(c *client, argv [][]byte) {

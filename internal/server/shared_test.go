@@ -88,7 +88,7 @@ func TestSharedGetSet(t *testing.T) {
 		{[]string{"SET", "t", "efgh"}, ":-1\r\n"},
 	} {
 		b.Do(c.args...)
-		if got := a.Do("TTL", "t"); got != c.ttl && !(c.ttl != ":-1\r\n" && got == fmt.Sprintf(":%d\r\n", atoi(c.ttl[1:len(c.ttl)-2])-1)) {
+		if got := a.Do("TTL", "t"); got != c.ttl && !(c.ttl != ":-1\r\n" && got == fmt.Sprintf(":%d\r\n", intReply(t, c.ttl)-1)) {
 			t.Errorf("TTL after %v: %q, want %q", c.args, got, c.ttl)
 		}
 	}
@@ -101,12 +101,6 @@ func TestSharedGetSet(t *testing.T) {
 	if got := b.Do("SET", "t", "abcd", "XX", "GET"); got != "$4\r\nefgh\r\n" {
 		t.Errorf("SET XX GET: %q", got)
 	}
-}
-
-func atoi(s string) int64 {
-	var n int64
-	fmt.Sscan(s, &n)
-	return n
 }
 
 // Many clients on both loops SET and GET a few keys at once: every read
@@ -352,7 +346,7 @@ func TestSharedMatchesExclusive(t *testing.T) {
 				if args[0][0] == 'P' {
 					tol = 50 // milliseconds
 				}
-				if d := atoi(got[1:len(got)-2]) - atoi(want[1:len(want)-2]); d >= -tol && d <= tol {
+				if d := intReply(t, got) - intReply(t, want); d >= -tol && d <= tol {
 					continue
 				}
 			}

@@ -27,9 +27,17 @@ import (
 // access clock must never set it.
 const AccessLockBit = 1 << 31
 
-// lockBitNative is AccessLockBit as the machine sees the field's bytes
-// (the field is stored little-endian).
-var lockBitNative = binary.NativeEndian.Uint32(binary.LittleEndian.AppendUint32(nil, AccessLockBit))
+// lockBitNative is AccessLockBit as the machine sees the field's word.
+var lockBitNative = swapLE(AccessLockBit)
+
+// swapLE converts between the access field's value (stored little-endian,
+// as get32 and put32 read it) and the machine's view of its word, both
+// ways: the identity on little-endian machines.
+func swapLE(x uint32) uint32 {
+	var b [4]byte
+	binary.LittleEndian.PutUint32(b[:], x)
+	return binary.NativeEndian.Uint32(b[:])
+}
 
 func (e Entry) accessWord() *uint32 { return (*uint32)(unsafe.Pointer(&e.rec[oAccess])) }
 
@@ -41,9 +49,7 @@ func (e Entry) LockAccess() uint32 {
 	for n := 0; ; n++ {
 		old := atomic.LoadUint32(w)
 		if old&lockBitNative == 0 && atomic.CompareAndSwapUint32(w, old, old|lockBitNative) {
-			var b [4]byte
-			binary.NativeEndian.PutUint32(b[:], old)
-			return binary.LittleEndian.Uint32(b[:])
+			return swapLE(old)
 		}
 		if n >= lockSpins {
 			// The holder may be off its CPU (more loops than CPUs).
@@ -58,9 +64,7 @@ const lockSpins = 100
 // UnlockAccess sets the access clock to v (lock bit clear) and unlocks
 // the record.
 func (e Entry) UnlockAccess(v uint32) {
-	var b [4]byte
-	binary.LittleEndian.PutUint32(b[:], v&^AccessLockBit)
-	atomic.StoreUint32(e.accessWord(), binary.NativeEndian.Uint32(b[:]))
+	atomic.StoreUint32(e.accessWord(), swapLE(v&^AccessLockBit))
 }
 
 // Valid reports whether e refers to a record (the zero Entry does not).
