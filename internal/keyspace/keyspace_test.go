@@ -230,6 +230,7 @@ type benchWorker struct {
 	_    [64]byte
 	tx   Tx
 	keys [][]byte
+	buf  []byte // a GET's reply
 	_    [64]byte
 }
 
@@ -284,52 +285,13 @@ func benchParallelSetGet(b *testing.B, keys int, ownShards, shared bool) {
 				i = 0
 			}
 			shard := ks.ShardOf(key)
-			if !benchSetShared(ks, tx, lane, shard, key, val, nowMs) {
-				mask := uint64(1) << uint(shard)
-				ks.Lock(mask)
-				ks.BeginAt(tx, 0, mask, nowMs)
-				tx.HintShard(key, shard)
-				tx.SetString(key, val, 0)
-				ks.Unlock(mask)
-			}
-			if !benchGetShared(ks, tx, lane, shard, key, nowMs) {
+			sharedSet(ks, tx, lane, shard, key, val, nowMs)
+			var found bool
+			if wk.buf, found = sharedGet(ks, tx, lane, shard, key, nowMs, wk.buf[:0]); !found || len(wk.buf) != len(val) {
 				b.Fatal("lost key")
 			}
 		}
 	})
-}
-
-// benchSetShared is a server's plain SET in shared mode: false when it
-// must run exclusively (a new key, here).
-func benchSetShared(ks *Keyspace, tx *Tx, lane, shard int, key, val []byte, nowMs int64) bool {
-	if !ks.LockShared(lane, shard) {
-		return false
-	}
-	ks.BeginShared(tx, lane, 0, shard, nowMs)
-	ok := tx.SetStringShared(key, val, 0)
-	ks.UnlockShared(tx)
-	return ok
-}
-
-// benchGetShared is a GET, in shared mode when it can be: false if the
-// key is missing.
-func benchGetShared(ks *Keyspace, tx *Tx, lane, shard int, key []byte, nowMs int64) bool {
-	if ks.LockShared(lane, shard) {
-		ks.BeginShared(tx, lane, 0, shard, nowMs)
-		e, found, retry := tx.GetShared(key)
-		if !retry {
-			ok := found && len(e.Bytes()) == 64
-			ks.UnlockShared(tx)
-			return ok
-		}
-		ks.UnlockShared(tx)
-	}
-	mask := uint64(1) << uint(shard)
-	ks.Lock(mask)
-	ks.BeginAt(tx, 0, mask, nowMs)
-	_, ok := tx.Get(key)
-	ks.Unlock(mask)
-	return ok
 }
 
 // CRC16 folds eight bytes at a time; it must equal the bit-by-bit

@@ -8,10 +8,9 @@ import (
 	"time"
 )
 
-// sharedSet runs a plain SET the way the server does: shared mode when it
-// can, else exclusively.
-func sharedSet(ks *Keyspace, tx *Tx, lane int, key, val []byte, nowMs int64) (sharedOK bool) {
-	shard := ks.ShardOf(key)
+// sharedSet runs a plain SET of key, in shard, the way the server does:
+// in shared mode when it can, else exclusively; it reports which.
+func sharedSet(ks *Keyspace, tx *Tx, lane, shard int, key, val []byte, nowMs int64) (sharedOK bool) {
 	if ks.LockShared(lane, shard) {
 		ks.BeginShared(tx, lane, 0, shard, nowMs)
 		ok := tx.SetStringShared(key, val, 0)
@@ -23,36 +22,36 @@ func sharedSet(ks *Keyspace, tx *Tx, lane int, key, val []byte, nowMs int64) (sh
 	mask := uint64(1) << uint(shard)
 	ks.Lock(mask)
 	ks.BeginAt(tx, 0, mask, nowMs)
+	tx.HintShard(key, shard)
 	tx.SetString(key, val, 0)
 	ks.Unlock(mask)
 	return false
 }
 
-// sharedGet runs a GET the way the server does and returns a copy of the
-// value (nil when missing).
-func sharedGet(ks *Keyspace, tx *Tx, lane int, key []byte, nowMs int64) []byte {
-	shard := ks.ShardOf(key)
+// sharedGet runs a GET of key, in shard, the way the server does, and
+// appends the value to dst, as the server copies it into the reply;
+// found is false when the key is missing.
+func sharedGet(ks *Keyspace, tx *Tx, lane, shard int, key []byte, nowMs int64, dst []byte) (v []byte, found bool) {
 	if ks.LockShared(lane, shard) {
 		ks.BeginShared(tx, lane, 0, shard, nowMs)
 		e, found, retry := tx.GetShared(key)
-		var v []byte
 		if found {
-			v = append([]byte{}, e.Bytes()...)
+			dst = append(dst, e.Bytes()...)
 		}
 		ks.UnlockShared(tx)
 		if !retry {
-			return v
+			return dst, found
 		}
 	}
 	mask := uint64(1) << uint(shard)
 	ks.Lock(mask)
 	ks.BeginAt(tx, 0, mask, nowMs)
-	var v []byte
-	if e, ok := tx.Get(key); ok {
-		v = append([]byte{}, e.Bytes()...)
+	e, found := tx.Get(key)
+	if found {
+		dst = append(dst, e.Bytes()...)
 	}
 	ks.Unlock(mask)
-	return v
+	return dst, found
 }
 
 func TestSharedModeRules(t *testing.T) {
@@ -83,10 +82,11 @@ func TestSharedModeRules(t *testing.T) {
 		{"ttl", "bbbb", false}, // a plain SET drops the TTL: not in place
 		{"new", "bbbb", false}, // a new key is an insert
 	} {
-		if got := sharedSet(ks, &tx, 0, []byte(c.key), []byte(c.val), now); got != c.shared {
+		key := []byte(c.key)
+		if got := sharedSet(ks, &tx, 0, ks.ShardOf(key), key, []byte(c.val), now); got != c.shared {
 			t.Errorf("SET %s %s: shared %v, want %v", c.key, c.val, got, c.shared)
 		}
-		if v := sharedGet(ks, &tx, 1, []byte(c.key), now); string(v) != c.val {
+		if v, _ := sharedGet(ks, &tx, 1, ks.ShardOf(key), key, now, nil); string(v) != c.val {
 			t.Errorf("GET %s = %q after SET %q", c.key, v, c.val)
 		}
 	}
@@ -131,14 +131,14 @@ func TestSharedModeRules(t *testing.T) {
 		t.Fatalf("expired key: found %v retry %v, want a retry", found, retry)
 	}
 	ks.UnlockShared(&tx)
-	if v := sharedGet(ks, &tx, 0, []byte("gone"), now); v != nil {
+	if v, found := sharedGet(ks, &tx, 0, shard, []byte("gone"), now, nil); found {
 		t.Fatalf("expired key read as %q", v)
 	}
 
 	// Hits and misses counted in shared mode reach the totals.
 	before := ks.Totals()
-	sharedGet(ks, &tx, 0, []byte("s"), now)
-	sharedGet(ks, &tx, 1, []byte("absent"), now)
+	sharedGet(ks, &tx, 0, ks.ShardOf([]byte("s")), []byte("s"), now, nil)
+	sharedGet(ks, &tx, 1, ks.ShardOf([]byte("absent")), []byte("absent"), now, nil)
 	after := ks.Totals()
 	if after.KeyspaceHits-before.KeyspaceHits != 1 || after.KeyspaceMiss-before.KeyspaceMiss != 1 {
 		t.Fatalf("hits/misses moved by %d/%d, want 1/1", after.KeyspaceHits-before.KeyspaceHits, after.KeyspaceMiss-before.KeyspaceMiss)
@@ -213,7 +213,7 @@ func TestSharedModeConcurrent(t *testing.T) {
 	nowMs := time.Now().UnixMilli()
 	var setup Tx
 	for _, k := range keys {
-		sharedSet(ks, &setup, 0, k, bytes.Repeat([]byte{'a'}, 16), nowMs)
+		sharedSet(ks, &setup, 0, ks.ShardOf(k), k, bytes.Repeat([]byte{'a'}, 16), nowMs)
 	}
 	const rounds = 4000
 	var wg sync.WaitGroup
@@ -226,10 +226,10 @@ func TestSharedModeConcurrent(t *testing.T) {
 			for i := 0; i < rounds; i++ {
 				k := keys[(i*7+lane)%len(keys)]
 				if i%2 == 0 {
-					sharedSet(ks, &tx, lane, k, bytes.Repeat([]byte{byte('b' + lane)}, 16), nowMs)
+					sharedSet(ks, &tx, lane, ks.ShardOf(k), k, bytes.Repeat([]byte{byte('b' + lane)}, 16), nowMs)
 					continue
 				}
-				v := sharedGet(ks, &tx, lane, k, nowMs)
+				v, _ := sharedGet(ks, &tx, lane, ks.ShardOf(k), k, nowMs, nil)
 				if len(v) > 0 && !bytes.Equal(v, bytes.Repeat(v[:1], len(v))) {
 					errs <- fmt.Sprintf("torn value %q", v)
 					return
