@@ -29,73 +29,83 @@ func TestGolden(t *testing.T) {
 		t.Fatalf("no scripts in %s", scriptDir)
 	}
 	external := os.Getenv("COMPAT_ADDR")
-	// In-process, each script runs with io-threads 1 and 2, on two CPUs
-	// one event loop and two: with two, single-key reads and in-place
-	// writes take their shard in shared mode (internal/keyspace/shared.go),
-	// another path to the same replies.
-	loopCounts := []string{"1", "2"}
-	if external != "" {
-		loopCounts = []string{""}
-	}
 	for _, path := range scripts {
-		for _, loops := range loopCounts {
-			name := strings.TrimSuffix(filepath.Base(path), ".txt")
-			sub := name
-			if loops != "" {
-				sub += "/loops" + loops
+		name := strings.TrimSuffix(filepath.Base(path), ".txt")
+		t.Run(name, func(t *testing.T) {
+			steps, wants := loadScript(t, path, external == "")
+			if external != "" {
+				if err := ResetServer(external); err != nil {
+					t.Fatalf("resetting %s: %v", external, err)
+				}
+				checkScript(t, name, external, steps, wants)
+				return
 			}
-			t.Run(sub, func(t *testing.T) {
-				if external == "" {
+			t.Parallel()
+			// In-process, each script runs with io-threads 1 and 2, on two
+			// CPUs one event loop and two: with two, single-key reads and
+			// in-place writes take their shard in shared mode
+			// (internal/keyspace/shared.go), another path to the same
+			// replies.
+			for _, loops := range []string{"1", "2"} {
+				t.Run("loops"+loops, func(t *testing.T) {
 					t.Parallel()
-				}
-				script, err := ParseScriptFile(path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				golden, err := ParseGoldenFile(GoldenPath(path))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := MatchScript(script.Steps, golden); err != nil {
-					t.Fatal(err)
-				}
-				addr := external
-				if addr == "" {
-					addr = servertest.Start(t, append(ServerArgs(), "--io-threads", loops)...).Addr
-				} else if err := ResetServer(addr); err != nil {
-					t.Fatalf("resetting %s: %v", addr, err)
-				}
-				// Against Taconite, steps awaiting a later issue are left out.
-				// COMPAT_RUN_ALL=1 runs the marked steps too, to see which
-				// marks a newly landed issue lets us remove.
-				steps, wants := script.Steps, golden
-				if external == "" && os.Getenv("COMPAT_RUN_ALL") == "" {
-					steps, wants = nil, nil
-					pending := map[int]int{}
-					for i, st := range script.Steps {
-						if st.Requires != 0 {
-							pending[st.Requires]++
-							continue
-						}
-						steps = append(steps, st)
-						wants = append(wants, golden[i])
-					}
-					for issue, n := range pending {
-						t.Logf("%d steps not run: they need issue %d", n, issue)
-					}
-				}
-				replies, errs := Run(addr, steps)
-				for i, step := range steps {
-					want := wants[i].Reply
-					if errs[i] != nil {
-						t.Errorf("%s", mismatch(name, step, want, replies[i], errs[i].Error()))
-						continue
-					}
-					if why := Compare(step.Check, want, replies[i]); why != "" {
-						t.Errorf("%s", mismatch(name, step, want, replies[i], why))
-					}
-				}
-			})
+					addr := servertest.Start(t, append(ServerArgs(), "--io-threads", loops)...).Addr
+					checkScript(t, name, addr, steps, wants)
+				})
+			}
+		})
+	}
+}
+
+// loadScript reads a script and its golden file, checks they match, and
+// returns the steps to run with the replies they must give. Against
+// Taconite (taconite true), steps awaiting a later issue are left out;
+// COMPAT_RUN_ALL=1 runs the marked steps too, to see which marks a newly
+// landed issue lets us remove.
+func loadScript(t *testing.T, path string, taconite bool) ([]Step, []GoldenEntry) {
+	script, err := ParseScriptFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden, err := ParseGoldenFile(GoldenPath(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := MatchScript(script.Steps, golden); err != nil {
+		t.Fatal(err)
+	}
+	if !taconite || os.Getenv("COMPAT_RUN_ALL") != "" {
+		return script.Steps, golden
+	}
+	var steps []Step
+	var wants []GoldenEntry
+	pending := map[int]int{}
+	for i, st := range script.Steps {
+		if st.Requires != 0 {
+			pending[st.Requires]++
+			continue
+		}
+		steps = append(steps, st)
+		wants = append(wants, golden[i])
+	}
+	for issue, n := range pending {
+		t.Logf("%d steps not run: they need issue %d", n, issue)
+	}
+	return steps, wants
+}
+
+// checkScript runs steps against the server at addr and compares each
+// reply with its golden one.
+func checkScript(t *testing.T, name, addr string, steps []Step, wants []GoldenEntry) {
+	replies, errs := Run(addr, steps)
+	for i, step := range steps {
+		want := wants[i].Reply
+		if errs[i] != nil {
+			t.Errorf("%s", mismatch(name, step, want, replies[i], errs[i].Error()))
+			continue
+		}
+		if why := Compare(step.Check, want, replies[i]); why != "" {
+			t.Errorf("%s", mismatch(name, step, want, replies[i], why))
 		}
 	}
 }
